@@ -1,0 +1,141 @@
+import type { PartitionMapping } from './mappings/types.js';
+import type { PartitionsDefinition } from './partitions/types.js';
+
+export const ASSET_KINDS = ['raw_cdc', 'snapshot', 'scd2', 'fact', 'metric', 'mart', 'custom'] as const;
+export type AssetKind = (typeof ASSET_KINDS)[number];
+
+/** An upstream dependency: the asset key, and which of its partitions each partition of ours reads. */
+export interface DepSpec {
+  readonly key: string;
+  /** Default: identity when both sides share partitions, all_upstream otherwise. */
+  readonly mapping?: PartitionMapping;
+}
+
+export type CheckType =
+  | 'unique'
+  | 'not_null'
+  | 'row_count'
+  | 'relationship'
+  | 'accepted_values'
+  | 'scd2_intervals'
+  | 'freshness'
+  | 'quarantine_rate'
+  | 'sql';
+
+/** An assertion on one materialized partition. `blocking` (default true) stops downstream and publication. */
+export type CheckSpec = {
+  readonly name?: string;
+  readonly blocking?: boolean;
+} & (
+  | { readonly type: 'unique'; readonly columns: readonly string[] }
+  | { readonly type: 'not_null'; readonly columns: readonly string[] }
+  | { readonly type: 'row_count'; readonly min?: number; readonly max?: number }
+  | {
+      readonly type: 'relationship';
+      readonly column: string;
+      readonly to: string;
+      readonly toColumn: string;
+    }
+  | { readonly type: 'accepted_values'; readonly column: string; readonly values: readonly string[] }
+  | { readonly type: 'scd2_intervals' }
+  | { readonly type: 'freshness'; readonly column: string; readonly maxLagMinutes: number }
+  | { readonly type: 'quarantine_rate'; readonly max: number }
+  /** Custom SQL returning the failing rows; passes when it returns none. */
+  | { readonly type: 'sql'; readonly sql: string }
+);
+
+export type CheckDefinition = CheckSpec & { readonly name: string; readonly blocking: boolean };
+
+/** SCD type-2 options: versions of `businessKey` rows built from a change log or from consecutive snapshots. */
+export interface Scd2Options {
+  /** Asset key of the change log (strategy 'log') or of the snapshot source (strategy 'check'). */
+  readonly source: string;
+  readonly businessKey: readonly string[];
+  /** Columns whose change makes a new version. */
+  readonly tracked: readonly string[];
+  /** 'log' (default): versions from a CDC log; 'check': compare tracked columns between snapshots. */
+  readonly strategy?: 'log' | 'check';
+  /** 'tessera' (default) or 'dbt' column names (dbt_valid_from, dbt_valid_to, dbt_scd_id, ...). */
+  readonly columnNames?: 'tessera' | 'dbt';
+}
+
+export interface SnapshotOptions {
+  /** SCD2 asset the snapshot is cut from. */
+  readonly from: string;
+}
+
+export interface RawCdcOptions {
+  /** Source name in config (e.g. 'user_db'), and the table inside it. */
+  readonly source: string;
+  readonly table: string;
+}
+
+export interface FreshnessPolicy {
+  /** Maximum minutes between a partition's window end and its materialization before it is a breach. */
+  readonly maxLagMinutes: number;
+}
+
+/** What a user writes. */
+export interface AssetSpec {
+  readonly key: string;
+  readonly kind: AssetKind;
+  readonly description?: string;
+  readonly deps?: readonly (string | DepSpec)[];
+  readonly partitions?: PartitionsDefinition;
+  /** Engine name from config; default: the environment's default engine. */
+  readonly engine?: string;
+  /**
+   * SELECT producing the partition (fact, metric, mart, custom). Placeholders rendered by the engine's dialect:
+   * {{ partition_start }}, {{ partition_end }} (timestamps), {{ partition_key }}, {{ partition.<dimension> }}.
+   * Upstream assets are referenced by their key (schema.name).
+   */
+  readonly sql?: string;
+  readonly scd2?: Scd2Options;
+  readonly snapshot?: SnapshotOptions;
+  readonly rawCdc?: RawCdcOptions;
+  /** Columns forming the natural key of a row; used for unique checks and dedupe. */
+  readonly primaryKey?: readonly string[];
+  readonly checks?: readonly CheckSpec[];
+  readonly owners?: readonly string[];
+  readonly tags?: readonly string[];
+  readonly group?: string;
+  readonly freshness?: FreshnessPolicy;
+  readonly publishGroup?: string;
+  /** Free-form metadata included in the code version (e.g. a compute function's version). */
+  readonly version?: string;
+}
+
+export interface ResolvedDep {
+  readonly key: string;
+  readonly mapping: PartitionMapping;
+}
+
+/** Resolved, validated form of an AssetSpec. */
+export interface AssetDefinition extends Omit<AssetSpec, 'deps' | 'checks' | 'owners' | 'tags'> {
+  readonly schema: string;
+  readonly name: string;
+  readonly deps: readonly ResolvedDep[];
+  readonly checks: readonly CheckDefinition[];
+  readonly owners: readonly string[];
+  readonly tags: readonly string[];
+  /** Stable hash of everything that changes the asset's output. */
+  readonly codeVersion: string;
+}
+
+export interface ScheduleSpec {
+  readonly name: string;
+  readonly cron: string;
+  readonly timezone?: string;
+  readonly selection: string;
+  /** Publish groups flipped after each tick's materializations. */
+  readonly publishGroups?: readonly string[];
+}
+
+export interface PublishGroupSpec {
+  readonly name: string;
+  readonly description?: string;
+  /** Asset keys (marts) that flip together. */
+  readonly assets: readonly string[];
+  /** Minutes a barrier waits for late data before alerting (default from config). */
+  readonly barrierTimeoutMinutes?: number;
+}

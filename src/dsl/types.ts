@@ -7,7 +7,7 @@ export type AssetKind = (typeof ASSET_KINDS)[number];
 /** An upstream dependency: the asset key, and which of its partitions each partition of ours reads. */
 export interface DepSpec {
   readonly key: string;
-  /** Default: identity when both sides share partitions, all_upstream otherwise. */
+  /** Default: see `defaultMapping` in definitions.ts (identity when both sides share partitions, ...). */
   readonly mapping?: PartitionMapping;
 }
 
@@ -110,7 +110,15 @@ export interface ResolvedDep {
   readonly mapping: PartitionMapping;
 }
 
-/** Resolved, validated form of an AssetSpec. */
+/**
+ * What `asset()` returns: validated, with defaults, implied deps and built-in checks, and its code version.
+ * Dep mappings stay as written (undefined = default) until `defineDefinitions` sees the upstream partitions.
+ */
+export interface AssetDeclaration extends Omit<AssetDefinition, 'deps'> {
+  readonly deps: readonly DepSpec[];
+}
+
+/** Resolved, validated form of an AssetSpec, as found in Definitions: every dep has its final mapping. */
 export interface AssetDefinition extends Omit<AssetSpec, 'deps' | 'checks' | 'owners' | 'tags'> {
   readonly schema: string;
   readonly name: string;
@@ -131,6 +139,12 @@ export interface ScheduleSpec {
   readonly publishGroups?: readonly string[];
 }
 
+/** A schedule as found in Definitions: timezone defaulted to UTC. */
+export interface ScheduleDefinition extends ScheduleSpec {
+  readonly timezone: string;
+  readonly publishGroups: readonly string[];
+}
+
 export interface PublishGroupSpec {
   readonly name: string;
   readonly description?: string;
@@ -138,4 +152,18 @@ export interface PublishGroupSpec {
   readonly assets: readonly string[];
   /** Minutes a barrier waits for late data before alerting (default from config). */
   readonly barrierTimeoutMinutes?: number;
+}
+
+/** A publish group as found in Definitions: members from its `assets` plus assets naming it in `publishGroup`. */
+export interface PublishGroupDefinition extends PublishGroupSpec {
+  readonly assets: readonly string[];
+}
+
+/** Where alerts go. `match` narrows a route to assets with one of the owners or tags; no match = everything. */
+export interface AlertRouteSpec {
+  readonly name: string;
+  readonly type: 'webhook' | 'slack' | 'log';
+  /** Required for webhook and slack. */
+  readonly url?: string;
+  readonly match?: { readonly owners?: readonly string[]; readonly tags?: readonly string[] };
 }

@@ -32,4 +32,6 @@ export interface PlanRequest {
   /** Exact partition keys (overrides range). */
   readonly partitionKeys?: readonly string[];
   readonly force?: boolean;
+  /** ISO instant bounding "all upstream" reads of unpartitioned assets over time partitions (default: the range). */
+  readonly now?: string;
 }

@@ -37,6 +37,10 @@ export interface TimeWindowPartitions extends PartitionsBase {
   readonly start: DateTime;
   /** Partitions whose window has not closed yet that still count as existing (Dagster's end_offset). */
   readonly endOffset: number;
+  /** The first key: the window that opens at `start`. */
+  readonly firstKey: string;
+  /** Position of a key counted from the first partition (0); throws a PartitionError when `has(key)` is false. */
+  indexOf(key: string): number;
   window(key: string): TimeWindow;
   /** Key of the partition whose window contains the instant. */
   keyAt(instant: DateTime): string;

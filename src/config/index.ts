@@ -1,0 +1,3 @@
+/** Environments (config/<env>.yaml) validated with zod; secrets only via ${env:NAME}. Imports nothing of ours. */
+export * from './schema.js';
+export * from './load.js';

@@ -1,0 +1,4 @@
+/** The planner: (selection × partition range × ledger view) → an immutable plan. Pure: no I/O, no clock. */
+export * from './types.js';
+export * from './plan.js';
+export * from './partition-scope.js';

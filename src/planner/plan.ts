@@ -1,0 +1,138 @@
+import { DateTime } from 'luxon';
+import type { MappingContext, PartitionMapping } from '../dsl/mappings/types.js';
+import type { PartitionsDefinition } from '../dsl/partitions/types.js';
+import { stepId, type LedgerView } from '../ledger/types.js';
+import { partitionKeysFor } from './partition-scope.js';
+import type { Plan, PlanReason, PlanRequest, PlanStep } from './types.js';
+
+/** What the planner needs of the definitions: selection, lookup and order. Plain reads, no I/O. */
+export interface PlannableAsset {
+  readonly key: string;
+  readonly codeVersion: string;
+  readonly partitions?: PartitionsDefinition;
+  readonly deps: readonly { readonly key: string; readonly mapping: PartitionMapping }[];
+}
+
+export interface PlannableDefinitions {
+  select(selection: string): readonly string[];
+  asset(key: string): PlannableAsset;
+  /** `topologicalOrder`: every asset key, upstream before downstream. */
+  readonly graph: { readonly topologicalOrder: readonly string[] };
+}
+
+/** One dep of the asset being planned, with the upstream keys each of our partitions reads. */
+interface DepReads {
+  readonly key: string;
+  /** Our partition key → upstream partition keys (shared between assets with equal definitions). */
+  readonly keys: (partitionKey: string) => readonly string[];
+  /** Upstream partition keys planned so far (undefined when the upstream is not selected). */
+  readonly planned: ReadonlySet<string> | undefined;
+}
+
+/** Why (asset, partition) must run, or undefined when it is fresh. First matching reason wins. */
+function reasonFor(
+  asset: PlannableAsset,
+  partitionKey: string,
+  deps: readonly DepReads[],
+  ledger: LedgerView,
+  force: boolean,
+): PlanReason | undefined {
+  if (force) return 'forced';
+  const latest = ledger.latest(asset.key, partitionKey);
+  if (latest === undefined) return 'missing';
+  if (latest.status === 'failed') return 'failed_before';
+  if (latest.codeVersion !== asset.codeVersion) return 'code_changed';
+  for (const dep of deps) {
+    for (const upKey of dep.keys(partitionKey)) {
+      if (dep.planned?.has(upKey)) return 'upstream_changed';
+      const current = ledger.latestSuccess(dep.key, upKey);
+      // An input never materialized leaves us as we are: it plans itself when selected.
+      if (current !== undefined && latest.inputDataVersions[stepId(dep.key, upKey)] !== current.dataVersion) {
+        return 'upstream_changed';
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Memoizes pure computations by the fingerprints of the definitions they depend on. */
+function memo<V>(): (id: string, make: () => V) => V {
+  const cache = new Map<string, V>();
+  return (id, make) => {
+    let v = cache.get(id);
+    if (v === undefined) cache.set(id, (v = make()));
+    return v;
+  };
+}
+
+/**
+ * (selection × partitions × ledger) → an ordered plan. Pure and deterministic: steps come in topological
+ * asset order, then partition key order; each carries the reason it runs and the planned steps it waits for.
+ */
+export function plan(defs: PlannableDefinitions, request: PlanRequest, ledger: LedgerView): Plan {
+  const selected = new Set(defs.select(request.selection));
+  const force = request.force ?? false;
+  const context: MappingContext = {
+    ...(request.range ? { range: request.range } : {}),
+    ...(request.now ? { now: DateTime.fromISO(request.now, { zone: 'utc' }) } : {}),
+  };
+  // Partition lists and mappings are pure in the definitions' fingerprints: assets that share partition
+  // definitions share answers, which keeps big plans off luxon's hot path.
+  const keysOf = memo<readonly string[]>();
+  const readsOf = memo<Map<string, readonly string[]>>();
+  const plannedByAsset = new Map<string, Set<string>>();
+  const steps: PlanStep[] = [];
+  let skippedFresh = 0;
+
+  for (const key of defs.graph.topologicalOrder) {
+    if (!selected.has(key)) continue;
+    const asset = defs.asset(key);
+    const down = asset.partitions;
+    const deps: DepReads[] = asset.deps.map((d) => {
+      const up = defs.asset(d.key).partitions;
+      const reads = readsOf(
+        `${d.mapping.fingerprint}\u0000${down?.fingerprint}\u0000${up?.fingerprint}`,
+        () => new Map(),
+      );
+      const keys = (pk: string): readonly string[] => {
+        let k = reads.get(pk);
+        if (k === undefined) reads.set(pk, (k = d.mapping.upstreamKeys(pk, down, up, context)));
+        return k;
+      };
+      return { key: d.key, keys, planned: plannedByAsset.get(d.key) };
+    });
+    const planned = new Set<string>();
+    plannedByAsset.set(key, planned);
+    const partitionKeys = keysOf(`${down?.fingerprint}\u0000${request.partitionKeys?.join(',') ?? ''}`, () =>
+      partitionKeysFor(down, request.range, request.partitionKeys),
+    );
+    for (const partitionKey of partitionKeys) {
+      const reason = reasonFor(asset, partitionKey, deps, ledger, force);
+      if (reason === undefined) {
+        skippedFresh++;
+        continue;
+      }
+      const inputs: string[] = [];
+      const upstream: string[] = [];
+      for (const dep of deps) {
+        for (const upKey of dep.keys(partitionKey)) {
+          const id = stepId(dep.key, upKey);
+          inputs.push(id);
+          if (dep.planned?.has(upKey)) upstream.push(id);
+        }
+      }
+      planned.add(partitionKey);
+      // In a backfill every input is usually planned: share the array rather than hold two equal ones.
+      const waitsFor = upstream.length === inputs.length ? inputs : upstream;
+      steps.push({
+        id: stepId(key, partitionKey),
+        assetKey: key,
+        partitionKey,
+        reason,
+        upstream: waitsFor,
+        inputs,
+      });
+    }
+  }
+  return { selection: request.selection, range: request.range, steps, skippedFresh };
+}

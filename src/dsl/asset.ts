@@ -57,8 +57,8 @@ const specSchema = z.strictObject({
     })
     .optional(),
   snapshot: z.strictObject({ from: assetKey }).optional(),
-  rawCdc: z
-    .strictObject({ source: z.string().min(1, { error: 'must not be empty' }), table: z.string().min(1) })
+  ingest: z
+    .strictObject({ source: z.string().min(1, { error: 'must not be empty' }), stream: z.string().min(1) })
     .optional(),
   primaryKey: nonEmptyNames.optional(),
   checks: z.array(checkSpecSchema).optional(),
@@ -74,14 +74,21 @@ const SPEC_FIELDS = Object.keys(specSchema.shape);
 /** Which kinds need which option; sql for kinds we generate SQL for would be ignored, so it is an error. */
 function kindProblems(spec: AssetSpec): string[] {
   const out: string[] = [];
-  const needsSql =
+  const takesSql =
     spec.kind === 'fact' || spec.kind === 'metric' || spec.kind === 'mart' || spec.kind === 'custom';
-  if (needsSql && spec.sql === undefined)
+  // Facts and custom assets may be landed by a source loader (ingest) instead of computed by SQL.
+  const ingestible = spec.kind === 'fact' || spec.kind === 'custom';
+  if (takesSql && spec.sql === undefined && !(ingestible && spec.ingest !== undefined))
     out.push(`kind ${spec.kind} needs sql (the SELECT producing a partition)`);
-  if (!needsSql && spec.sql !== undefined) {
+  if (!takesSql && spec.sql !== undefined) {
     out.push(`sql is generated for kind ${spec.kind}; remove sql or use kind custom`);
   }
-  const options = { scd2: 'scd2', snapshot: 'snapshot', raw_cdc: 'rawCdc' } as const;
+  if (spec.sql !== undefined && spec.ingest !== undefined) out.push('give either sql or ingest, not both');
+  if (spec.ingest !== undefined && !ingestible && spec.kind !== 'raw_cdc') {
+    out.push(`ingest options only apply to kinds raw_cdc, fact and custom`);
+  }
+  if (spec.kind === 'raw_cdc' && spec.ingest === undefined) out.push('kind raw_cdc needs ingest options');
+  const options = { scd2: 'scd2', snapshot: 'snapshot' } as const;
   for (const [kind, field] of Object.entries(options)) {
     if (spec.kind === kind && spec[field] === undefined) out.push(`kind ${kind} needs ${field} options`);
     if (spec.kind !== kind && spec[field] !== undefined)

@@ -60,7 +60,7 @@ export function normalizeSql(sql: string): string {
 /** The parts of a spec that feed the code version; `deps` after implied deps were added. */
 export type CodeVersionInput = Pick<
   AssetSpec,
-  'kind' | 'sql' | 'partitions' | 'scd2' | 'snapshot' | 'rawCdc' | 'primaryKey' | 'version' | 'engine'
+  'kind' | 'sql' | 'partitions' | 'scd2' | 'snapshot' | 'ingest' | 'primaryKey' | 'version' | 'engine'
 > & { readonly deps: readonly DepSpec[] };
 
 /**
@@ -88,7 +88,7 @@ export function computeCodeVersion(input: CodeVersionInput): string {
         }
       : null,
     snapshot: input.snapshot ? { from: input.snapshot.from } : null,
-    rawCdc: input.rawCdc ? { source: input.rawCdc.source, table: input.rawCdc.table } : null,
+    ingest: input.ingest ? { source: input.ingest.source, stream: input.ingest.stream } : null,
     primaryKey: input.primaryKey ?? null,
     version: input.version ?? null,
     engine: input.engine ?? null,

@@ -102,7 +102,7 @@ export function defineDefinitions(spec: DefinitionsSpec): Definitions {
 
   const members = (group: PublishGroupSpec): readonly string[] => {
     const named = [...byKey.values()].filter((a) => a.publishGroup === group.name).map((a) => a.key);
-    return freeze([...new Set([...group.assets, ...named])].sort());
+    return freeze([...new Set([...(group.assets ?? []), ...named])].sort());
   };
   const universe = {
     assets: [...byKey.values()],

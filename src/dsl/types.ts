@@ -64,10 +64,12 @@ export interface SnapshotOptions {
   readonly from: string;
 }
 
-export interface RawCdcOptions {
-  /** Source name in config (e.g. 'user_db'), and the table inside it. */
+/** Rows of this asset are landed by a source loader (CDC, clickstream, ads) rather than computed by SQL. */
+export interface IngestOptions {
+  /** Source name in config (e.g. 'user_db', 'snowplow', 'google_ads'). */
   readonly source: string;
-  readonly table: string;
+  /** What inside the source: a table for CDC, a report or event stream otherwise. */
+  readonly stream: string;
 }
 
 export interface FreshnessPolicy {
@@ -92,7 +94,8 @@ export interface AssetSpec {
   readonly sql?: string;
   readonly scd2?: Scd2Options;
   readonly snapshot?: SnapshotOptions;
-  readonly rawCdc?: RawCdcOptions;
+  /** raw_cdc needs it; fact and custom assets use it instead of sql when a source loader lands them. */
+  readonly ingest?: IngestOptions;
   /** Columns forming the natural key of a row; used for unique checks and dedupe. */
   readonly primaryKey?: readonly string[];
   readonly checks?: readonly CheckSpec[];
@@ -149,7 +152,8 @@ export interface PublishGroupSpec {
   readonly name: string;
   readonly description?: string;
   /** Asset keys (marts) that flip together. */
-  readonly assets: readonly string[];
+  /** Extra members; marts that name the group in `publishGroup` belong to it anyway. */
+  readonly assets?: readonly string[];
   /** Minutes a barrier waits for late data before alerting (default from config). */
   readonly barrierTimeoutMinutes?: number;
 }

@@ -105,7 +105,7 @@ const scheduleSchema = z.strictObject({
 const publishGroupSchema = z.strictObject({
   name: z.string().min(1, { error: 'must not be empty' }),
   description: z.string().optional(),
-  assets: z.array(z.string()),
+  assets: z.array(z.string()).optional(),
   barrierTimeoutMinutes: z.number().positive({ error: 'must be > 0' }).optional(),
 });
 
@@ -196,7 +196,7 @@ export function validateDefinitions(input: ValidationInput): ValidationProblem[]
     }
     if (groups.has(group.name)) add('publish_group', `${label} is defined twice`);
     groups.set(group.name, group);
-    for (const member of group.assets) {
+    for (const member of group.assets ?? []) {
       const asset = byKey.get(member);
       if (!asset) add('publish_group', `${label}: unknown asset "${member}"${hint(member, keys)}`);
       else if (asset.kind !== 'mart') {

@@ -92,7 +92,7 @@ describe('asset', () => {
       'asset "core.t": kind fact needs sql (the SELECT producing a partition)',
     ]);
     expect(problemsOf({ key: 'raw.t', kind: 'raw_cdc' })).toEqual([
-      'asset "raw.t": kind raw_cdc needs rawCdc options',
+      'asset "raw.t": kind raw_cdc needs ingest options',
     ]);
     expect(problemsOf({ key: 'core.s', kind: 'snapshot', snapshot: { from: 'core.d' } })).toEqual([
       'asset "core.s": kind snapshot needs time partitions, e.g. partitions: daily({ start: \'2026-01-01\' })',

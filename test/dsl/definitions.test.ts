@@ -21,7 +21,7 @@ const start = '2026-01-01';
 const usersChanges = asset({
   key: 'raw.users_changes',
   kind: 'raw_cdc',
-  rawCdc: { source: 'user_db', table: 'users' },
+  ingest: { source: 'user_db', stream: 'users' },
 });
 const dimUsers = asset({
   key: 'core.dim_users',

@@ -69,18 +69,50 @@ export interface LedgerView {
   latestSuccess(assetKey: string, partitionKey: string): MaterializationRecord | undefined;
 }
 
+/** Filter for `Ledger.materializations` (the CLI status grid). */
+export interface MaterializationFilter {
+  /** Only these assets; all assets when omitted. */
+  readonly assetKeys?: readonly string[];
+  /**
+   * Inclusive partition-key bounds, compared as strings (time partition keys sort chronologically).
+   * Unpartitioned rows (key '') are always included so a grid still shows unpartitioned assets.
+   */
+  readonly from?: string;
+  readonly to?: string;
+  /** Only attempts with this status (e.g. 'success' → latest success per partition). */
+  readonly status?: MaterializationStatus;
+  /** Every attempt instead of only the latest per (asset, partition). Default false. */
+  readonly all?: boolean;
+}
+
 /** A ledger store (SQLite embedded by default, PostgreSQL in production); all methods idempotent by key. */
 export interface Ledger {
   /** Loads a view holding the latest records of the given assets (all partitions). */
   view(assetKeys: readonly string[]): Promise<LedgerView>;
   recordMaterialization(record: MaterializationRecord): Promise<void>;
+  /**
+   * Latest attempt per (asset, partition) matching the filter (or every attempt with `all`),
+   * ordered by asset key, partition key, then newest attempt first.
+   */
+  materializations(filter?: MaterializationFilter): Promise<MaterializationRecord[]>;
+  /** Every attempt of one partition, newest first. */
+  history(assetKey: string, partitionKey: string): Promise<MaterializationRecord[]>;
   recordCheck(record: CheckResultRecord): Promise<void>;
+  /** Check results of one partition (of one run when given), oldest first, then by check name. */
   checkResults(assetKey: string, partitionKey: string, runId?: string): Promise<CheckResultRecord[]>;
+  /**
+   * Records a published version of a group. Re-recording the same (group, version) with the same
+   * tables is a no-op; with different tables it throws `LedgerConflictError` (history is immutable).
+   */
   recordPublication(record: PublicationRecord): Promise<void>;
+  /** Publications of a group, oldest first: the last one is the version being served. */
   publications(group: string): Promise<PublicationRecord[]>;
+  /** Upserts a source's watermark; a watermark older than the stored one is ignored (never moves back). */
   setWatermark(record: WatermarkRecord): Promise<void>;
+  /** All watermarks, by source. */
   watermarks(): Promise<WatermarkRecord[]>;
   upsertBackfill(record: BackfillRecord): Promise<void>;
+  /** All backfills, newest (createdAt) first. */
   backfills(): Promise<BackfillRecord[]>;
   close(): Promise<void>;
 }

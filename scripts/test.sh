@@ -17,7 +17,7 @@ trap cleanup EXIT
 
 # Each service script prints `export VAR=...` lines for the tests.
 for s in postgres temporal; do
-  eval "$(bash "scripts/services/$s.sh" start --headless)"
+  if [ "$s" = temporal ]; then eval "$(bash scripts/services/temporal.sh start --headless)"; else eval "$(bash "scripts/services/$s.sh" start)"; fi
   started+=("$s")
 done
 

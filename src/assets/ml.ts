@@ -20,7 +20,7 @@ export const mlAssets = [
              count(k.purchase_id) as purchases_to_date,
              coalesce(sum(k.amount_cents) filter (where k.status = 'confirmed'), 0) as confirmed_cents_to_date
       from core.users_daily u left join known k using (user_id)
-      where u.snapshot_date = cast({{ partition_start }} as date) and u.status = 'active'
+      where u._partition = {{ partition_key }} and u.status = 'active'
       group by all`,
     owners: ['ml-platform'],
     tags: ['ml', 'features'],

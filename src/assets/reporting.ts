@@ -65,7 +65,7 @@ export const reportingAssets = [
       select cast({{ partition_start }} as date) as day, u.user_id, u.country,
              coalesce(sum(m.cents), 0) as ltv_cents, count(m.cents) as revenue_events
       from core.users_daily u left join moves m using (user_id)
-      where u.snapshot_date = cast({{ partition_start }} as date)
+      where u._partition = {{ partition_key }}
       group by all`,
     owners: ['finance-analytics'],
     tags: ['finance', 'mart'],

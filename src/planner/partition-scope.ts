@@ -15,7 +15,7 @@ export function timeDimensionOf(p: PartitionsDefinition | undefined): TimeWindow
 }
 
 /** Parses a range bound written as a partition key of any cadence (2026-11-24, 2026-11-24T13, 2026-11). */
-function boundInstant(bound: string, zone: string, edge: 'start' | 'end'): DateTime {
+export function boundInstant(bound: string, zone: string, edge: 'start' | 'end'): DateTime {
   const hourly = /^(\d{4}-\d{2}-\d{2})T(\d{2})$/.exec(bound);
   const text = hourly ? `${hourly[1]}T${hourly[2]}:00` : bound;
   const dt = DateTime.fromISO(text, { zone });
@@ -27,18 +27,27 @@ function boundInstant(bound: string, zone: string, edge: 'start' | 'end'): DateT
 }
 
 /**
- * The keys of one asset's time dimension that a range covers. Bounds may be keys of another cadence
- * (a daily range over an hourly asset covers every hour of those days); the range is clamped to the asset's start.
+ * The keys of one asset's time dimension whose windows lie inside a range. Bounds may be keys of another
+ * cadence: a daily range over an hourly asset covers every hour of those days, while an hour names no daily
+ * partition (its day is not inside it). The range is clamped to the asset's start.
  */
 export function timeRangeFor(t: TimeWindowPartitions, range: PartitionRange): PartitionRange | undefined {
   const from = t.has(range.from) ? t.window(range.from).start : boundInstant(range.from, t.timezone, 'start');
-  const to = t.has(range.to)
-    ? t.window(range.to).end.minus({ milliseconds: 1 })
-    : boundInstant(range.to, t.timezone, 'end');
-  if (from > to)
+  const end = t.has(range.to)
+    ? t.window(range.to).end
+    : boundInstant(range.to, t.timezone, 'end').plus({ milliseconds: 1 });
+  if (from >= end)
     throw new PartitionError(`reversed range: ${range.from} is after ${range.to}`, { key: range.from });
-  if (to < t.start) return undefined;
-  return { from: t.keyAt(from < t.start ? t.start : from), to: t.keyAt(to) };
+  const start = from < t.start ? t.start : from;
+  if (end <= start) return undefined;
+  let first = t.keyAt(start);
+  if (t.window(first).start < start) first = t.shift(first, 1);
+  let last = t.keyAt(end.minus({ milliseconds: 1 }));
+  if (t.window(last).end > end) {
+    if (t.window(last).start <= t.start) return undefined;
+    last = t.shift(last, -1);
+  }
+  return t.window(first).start > t.window(last).start ? undefined : { from: first, to: last };
 }
 
 /** Every partition key of one asset that a request covers; UNPARTITIONED for unpartitioned assets. */
@@ -72,4 +81,19 @@ export function partitionKeysFor(
   }
   const r = timeRangeFor(t, range);
   return r === undefined ? [] : p.keysInRange(r);
+}
+
+/**
+ * Where a request ends in time: the end of its range or of its latest partition key (UTC). Unpartitioned assets
+ * over time partitions read every upstream partition that has closed by then.
+ */
+export function requestEnd(
+  range: PartitionRange | undefined,
+  keys: readonly string[] | undefined,
+): DateTime | undefined {
+  const bounds = range ? [range.to] : (keys ?? []).map((k) => k.split('|')[0] ?? k);
+  const ends = bounds
+    .filter((b) => /^\d{4}-\d{2}/.test(b))
+    .map((b) => boundInstant(b.replace(/\+1$/, ''), 'utc', 'end').plus({ milliseconds: 1 }));
+  return ends.length === 0 ? undefined : DateTime.max(...ends);
 }

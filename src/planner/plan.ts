@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import type { MappingContext, PartitionMapping } from '../dsl/mappings/types.js';
 import type { PartitionsDefinition } from '../dsl/partitions/types.js';
 import { stepId, type LedgerView } from '../ledger/types.js';
-import { partitionKeysFor } from './partition-scope.js';
+import { partitionKeysFor, requestEnd } from './partition-scope.js';
 import type { Plan, PlanReason, PlanRequest, PlanStep } from './types.js';
 
 /** What the planner needs of the definitions: selection, lookup and order. Plain reads, no I/O. */
@@ -72,10 +72,11 @@ function memo<V>(): (id: string, make: () => V) => V {
 export function plan(defs: PlannableDefinitions, request: PlanRequest, ledger: LedgerView): Plan {
   const selected = new Set(defs.select(request.selection));
   const force = request.force ?? false;
-  const context: MappingContext = {
-    ...(request.range ? { range: request.range } : {}),
-    ...(request.now ? { now: DateTime.fromISO(request.now, { zone: 'utc' }) } : {}),
-  };
+  // Unpartitioned readers of time partitions read every upstream partition closed by the request's end.
+  const end = request.now
+    ? DateTime.fromISO(request.now, { zone: 'utc' })
+    : requestEnd(request.range, request.partitionKeys);
+  const context: MappingContext = end ? { now: end } : {};
   // Partition lists and mappings are pure in the definitions' fingerprints: assets that share partition
   // definitions share answers, which keeps big plans off luxon's hot path.
   const keysOf = memo<readonly string[]>();

@@ -1,0 +1,86 @@
+/**
+ * Activities: every piece of I/O the workflows ask for, built by `createActivities(deps)` over the definitions,
+ * engines, ledger, source loaders and alert routes. Each is idempotent. May import anything but src/workflows.
+ */
+import { Context } from '@temporalio/activity';
+import { DateTime } from 'luxon';
+import type { Logger } from 'pino';
+import type { AlertRouteConfig } from '../config/index.js';
+import type { AssetDefinition, Definitions } from '../dsl/index.js';
+import { DIALECTS, type Engine, type SqlDialect } from '../engines/index.js';
+import type { Ledger } from '../ledger/index.js';
+import { plan } from '../planner/index.js';
+import type { SourceLoader } from '../sources/types.js';
+import { sendAlert } from './alerts.js';
+import { barrierStatus } from './barrier.js';
+import { classify } from './errors.js';
+import { materializeStep } from './materialize.js';
+import { publishGroup } from './publish.js';
+import { tickRequest } from './tick.js';
+import type { TesseraActivities } from './types.js';
+
+export interface ActivityDeps {
+  readonly definitions: Definitions;
+  /** Engines by name (config `engines`); assets without `engine` use `defaultEngine`. */
+  readonly engines: Readonly<Record<string, Engine>>;
+  readonly defaultEngine: string;
+  readonly ledger: Ledger;
+  readonly loaders?: Readonly<Record<string, SourceLoader>>;
+  readonly alertRoutes: readonly AlertRouteConfig[];
+  readonly latenessMs: number;
+  readonly logger: Logger;
+  /** Clock for ledger timestamps (tests pin it). */
+  readonly now?: () => string;
+}
+
+/** Heartbeats when running inside an activity; a no-op when called directly (tests, CLI). */
+function heartbeat(): void {
+  try {
+    Context.current().heartbeat();
+  } catch {
+    // Not in an activity context.
+  }
+}
+
+/** Wraps an activity so its errors are classified (non-retryable vs retryable) in one place. */
+const classified =
+  <I, O>(fn: (input: I) => Promise<O>) =>
+  async (input: I): Promise<O> => {
+    try {
+      return await fn(input);
+    } catch (err) {
+      throw classify(err);
+    }
+  };
+
+export function createActivities(deps: ActivityDeps): TesseraActivities {
+  const now = deps.now ?? (() => DateTime.utc().toISO() ?? '');
+  const engineFor = async (asset: AssetDefinition): Promise<{ engine: Engine; dialect: SqlDialect }> => {
+    const name = asset.engine ?? deps.defaultEngine;
+    const engine = deps.engines[name];
+    if (!engine) throw new Error(`asset ${asset.key} runs on engine "${name}", which is not configured`);
+    const dialect = (DIALECTS as Record<string, SqlDialect | undefined>)[engine.name];
+    if (!dialect) throw new Error(`engine "${engine.name}" has no registered dialect`);
+    return { engine, dialect };
+  };
+  const common = { definitions: deps.definitions, ledger: deps.ledger, engineFor, now };
+  return {
+    materializeStep: classified((input) =>
+      materializeStep({ ...common, loaders: deps.loaders ?? {}, heartbeat }, input),
+    ),
+    planRun: classified(async (request) => {
+      const keys = deps.definitions.select(request.selection);
+      return plan(deps.definitions, request, await deps.ledger.view(keys));
+    }),
+    sendAlert: classified((alert) =>
+      sendAlert({ definitions: deps.definitions, routes: deps.alertRoutes, logger: deps.logger }, alert),
+    ),
+    barrierStatus: classified((input) => barrierStatus(common, input)),
+    publishGroup: classified((input) => publishGroup({ ...common, latenessMs: deps.latenessMs }, input)),
+    recordBackfill: classified(async (progress) => {
+      const { skipped: _skipped, ...record } = progress;
+      await deps.ledger.upsertBackfill({ ...record, updatedAt: now() });
+    }),
+    tickRequest: classified(async (input) => tickRequest(deps.definitions, input)),
+  };
+}

@@ -1,0 +1,208 @@
+import type { AssetDefinition, Definitions } from '../dsl/index.js';
+import type { Engine, PartitionSelector, WriteResult } from '../engines/index.js';
+import { renderTemplate, type SqlDialect } from '../engines/index.js';
+import { stepId, type Ledger } from '../ledger/index.js';
+import type { SourceLoader } from '../sources/types.js';
+import { buildTable, PARTITION_COLUMN } from './tables.js';
+import { partitionFacts, snapshotInstant, type PartitionFacts } from './step-context.js';
+import type { MaterializeStepInput, StepCheckResult, StepResult } from './types.js';
+
+export interface MaterializeDeps {
+  readonly definitions: Definitions;
+  readonly engineFor: (asset: AssetDefinition) => Promise<{ engine: Engine; dialect: SqlDialect }>;
+  readonly ledger: Ledger;
+  readonly loaders: Readonly<Record<string, SourceLoader>>;
+  readonly heartbeat: () => void;
+  readonly now: () => string;
+}
+
+interface Written {
+  readonly rowCount: number;
+  readonly dataVersion: string;
+  readonly selector?: PartitionSelector;
+}
+
+/** Runs the asset's kind for one partition: every write replaces the partition (or merges by key) whole. */
+async function write(
+  deps: MaterializeDeps,
+  asset: AssetDefinition,
+  facts: PartitionFacts,
+  engine: Engine,
+  dialect: SqlDialect,
+): Promise<Written> {
+  const table = buildTable(asset);
+  const partitioned = asset.partitions !== undefined;
+  const selector: PartitionSelector | undefined = partitioned
+    ? { type: 'values', values: { [PARTITION_COLUMN]: facts.partitionKey } }
+    : undefined;
+  const replace = (selectSql: string): Promise<WriteResult> => {
+    if (!selector) return engine.replaceTable({ table, selectSql });
+    const tagged = `SELECT q.*, ${dialect.literal(facts.partitionKey)} AS ${dialect.quote(PARTITION_COLUMN)} FROM (${selectSql}) AS q`;
+    return engine.replacePartition({ table, partition: selector, selectSql: tagged });
+  };
+
+  if (asset.ingest) {
+    const loader = deps.loaders[asset.ingest.source];
+    if (!loader)
+      throw new Error(`no loader is registered for source "${asset.ingest.source}" (asset ${asset.key})`);
+    const r = await loader.ingest({
+      assetKey: asset.key,
+      stream: asset.ingest.stream,
+      partitionKey: facts.partitionKey,
+      ...(facts.window ? { window: facts.window } : {}),
+      ...(facts.dimensions ? { dimensions: facts.dimensions } : {}),
+      heartbeat: deps.heartbeat,
+    });
+    if (r.watermark) {
+      await deps.ledger.setWatermark({ ...r.watermark, updatedAt: deps.now() });
+    }
+    return { rowCount: r.rowCount, dataVersion: r.dataVersion, ...(selector ? { selector } : {}) };
+  }
+  switch (asset.kind) {
+    case 'scd2': {
+      const o = asset.scd2;
+      if (!o) throw new Error(`asset ${asset.key} has no scd2 options`);
+      const names = o.columnNames ? { columnNames: o.columnNames } : {};
+      const source = buildTable(deps.definitions.asset(o.source));
+      const r =
+        (o.strategy ?? 'log') === 'log'
+          ? await engine.mergeScd2FromChanges({
+              target: table,
+              changes: source,
+              businessKey: o.businessKey,
+              tracked: o.tracked,
+              orderBy: '_lsn',
+              commitTimeColumn: '_commit_time',
+              opColumn: '_op',
+              ...names,
+            })
+          : await engine.mergeScd2FromSnapshot({
+              target: table,
+              snapshotSql: `SELECT * FROM ${dialect.table(source)}`,
+              snapshotTime: deps.now(),
+              businessKey: o.businessKey,
+              tracked: o.tracked,
+              ...names,
+            });
+      return { rowCount: r.rowCount, dataVersion: r.dataVersion };
+    }
+    case 'snapshot': {
+      const from = asset.snapshot?.from;
+      if (!from || !facts.window)
+        throw new Error(`snapshot ${asset.key} needs a source and a time partition`);
+      const scd2 = deps.definitions.asset(from);
+      const sql = engine.snapshotAsOfSql({
+        scd2Table: buildTable(scd2),
+        asOf: snapshotInstant(facts.window.end),
+        ...(scd2.scd2?.columnNames ? { columnNames: scd2.scd2.columnNames } : {}),
+      });
+      const r = await replace(sql);
+      return { rowCount: r.rowCount, dataVersion: r.dataVersion, ...(selector ? { selector } : {}) };
+    }
+    default: {
+      if (!asset.sql) throw new Error(`asset ${asset.key} (${asset.kind}) has no sql`);
+      const sql = renderTemplate(dialect, asset.sql, {
+        partitionKey: facts.partitionKey,
+        ...(facts.window ? { partitionStart: facts.window.start, partitionEnd: facts.window.end } : {}),
+        ...(facts.dimensions ? { partition: facts.dimensions } : {}),
+      });
+      const r = await replace(sql);
+      return { rowCount: r.rowCount, dataVersion: r.dataVersion, ...(selector ? { selector } : {}) };
+    }
+  }
+}
+
+/**
+ * Materializes one partition, runs its checks and records both in the ledger. Idempotent: the partition is
+ * replaced whole and ledger records are keyed by (asset, partition, run). A failed blocking check fails the step:
+ * the data stays written (to look at) but nothing downstream and no publication may use it.
+ */
+export async function materializeStep(
+  deps: MaterializeDeps,
+  input: MaterializeStepInput,
+): Promise<StepResult> {
+  const { step, runId } = input;
+  const asset = deps.definitions.asset(step.assetKey);
+  const startedAt = deps.now();
+  const view = await deps.ledger.view([...new Set(step.inputs.map((i) => i.slice(0, i.lastIndexOf('@'))))]);
+  const inputDataVersions: Record<string, string> = {};
+  for (const input of step.inputs) {
+    const at = input.lastIndexOf('@');
+    const up = view.latestSuccess(input.slice(0, at), input.slice(at + 1));
+    if (up) inputDataVersions[input] = up.dataVersion;
+  }
+  const base = {
+    assetKey: asset.key,
+    partitionKey: step.partitionKey,
+    runId,
+    codeVersion: asset.codeVersion,
+    inputDataVersions,
+    startedAt,
+  };
+  const { engine, dialect } = await deps.engineFor(asset);
+  let written: Written;
+  try {
+    written = await write(deps, asset, partitionFacts(asset.partitions, step.partitionKey), engine, dialect);
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    await deps.ledger.recordMaterialization({
+      ...base,
+      dataVersion: '',
+      rowCount: 0,
+      status: 'failed',
+      error,
+      endedAt: deps.now(),
+    });
+    throw err;
+  }
+  deps.heartbeat();
+
+  const checks: StepCheckResult[] = [];
+  for (const check of asset.checks) {
+    const r = await engine.runCheck(check, buildTable(asset), {
+      ...(written.selector && check.type !== 'scd2_intervals' ? { partition: written.selector } : {}),
+      ...(asset.scd2
+        ? {
+            scd2: {
+              businessKey: asset.scd2.businessKey,
+              ...(asset.scd2.columnNames ? { columnNames: asset.scd2.columnNames } : {}),
+            },
+          }
+        : {}),
+      now: deps.now(),
+    });
+    checks.push({ name: check.name, blocking: check.blocking, passed: r.passed, detail: r.detail });
+    await deps.ledger.recordCheck({
+      assetKey: asset.key,
+      partitionKey: step.partitionKey,
+      runId,
+      checkName: check.name,
+      blocking: check.blocking,
+      passed: r.passed,
+      failingRows: r.failingRows,
+      detail: r.detail,
+      checkedAt: deps.now(),
+    });
+  }
+  const blocked = checks.filter((c) => c.blocking && !c.passed);
+  const error =
+    blocked.length > 0
+      ? `blocking check failed: ${blocked.map((c) => `${c.name} (${c.detail ?? ''})`).join('; ')}`
+      : undefined;
+  await deps.ledger.recordMaterialization({
+    ...base,
+    dataVersion: written.dataVersion,
+    rowCount: written.rowCount,
+    status: error ? 'failed' : 'success',
+    ...(error ? { error } : {}),
+    endedAt: deps.now(),
+  });
+  return {
+    stepId: stepId(asset.key, step.partitionKey),
+    status: error ? 'failed' : 'success',
+    rowCount: written.rowCount,
+    dataVersion: written.dataVersion,
+    checks,
+    ...(error ? { error } : {}),
+  };
+}

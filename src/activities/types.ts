@@ -1,0 +1,138 @@
+/**
+ * The activity interface: every piece of I/O the workflows in src/workflows may ask for.
+ *
+ * Workflows import this file as types only. `TesseraActivities` is implemented by the engine/ledger layer
+ * (`createActivities(deps)`); `RuntimeActivities` by src/runtime (it needs a Temporal client). Inputs and
+ * outputs are plain JSON data: they are stored in workflow histories.
+ */
+import type { BackfillRecord } from '../ledger/types.js';
+import type { Plan, PlanRequest, PlanStep } from '../planner/types.js';
+
+/** Outcome of one blocking or non-blocking check on a materialized partition. */
+export interface StepCheckResult {
+  readonly name: string;
+  readonly blocking: boolean;
+  readonly passed: boolean;
+  readonly detail?: string;
+}
+
+/**
+ * Result of materializing one step. A failed blocking check makes the step `failed` (the data is written
+ * but must not feed downstream steps or publication); non-blocking failures leave it `success`.
+ */
+export interface StepResult {
+  readonly stepId: string;
+  readonly status: 'success' | 'failed';
+  readonly rowCount: number;
+  readonly dataVersion: string;
+  readonly checks: readonly StepCheckResult[];
+  readonly error?: string;
+}
+
+export interface MaterializeStepInput {
+  /** Tessera run id (the orchestrating workflow's id) recorded in the ledger. */
+  readonly runId: string;
+  readonly step: PlanStep;
+  readonly force: boolean;
+}
+
+export type AlertKind = 'asset_failed' | 'check_failed' | 'barrier_timeout' | 'freshness_breach';
+
+export interface Alert {
+  readonly kind: AlertKind;
+  readonly assetKey?: string;
+  readonly partitionKey?: string;
+  readonly group?: string;
+  readonly error: string;
+  /** Tessera run id (orchestrating workflow id). */
+  readonly runId: string;
+  /** The workflow where it happened (a step workflow, a publish workflow, ...). */
+  readonly workflowId: string;
+  /** Temporal Web UI link to that workflow. */
+  readonly runUrl: string;
+}
+
+export interface BarrierStatusInput {
+  readonly group: string;
+  readonly partitionKey: string;
+  /** Allowed lateness after the partition's end before watermarks must have passed it. */
+  readonly latenessMs: number;
+}
+
+export interface BarrierStatus {
+  readonly ready: boolean;
+  /** Human-readable reasons: `asset@partition not materialized`, `watermark user_db < ...`, failed checks. */
+  readonly waitingOn: readonly string[];
+}
+
+export interface PublishGroupInput {
+  readonly group: string;
+  readonly partitionKey: string;
+  readonly runId: string;
+}
+
+/** Progress of a backfill written to the ledger (BackfillRecord without the timestamp the store sets). */
+export interface BackfillProgress extends Omit<BackfillRecord, 'updatedAt'> {
+  readonly skipped: number;
+}
+
+export interface TickRequestInput {
+  readonly schedule: string;
+  readonly selection: string;
+  readonly publishGroups: readonly string[];
+  /** ISO-8601 UTC scheduled time of the tick. */
+  readonly asOf: string;
+}
+
+/** What a schedule tick runs: the selection's latest closed partitions, then which group partitions to publish. */
+export interface TickPlan {
+  readonly request: PlanRequest;
+  readonly publish: readonly { readonly group: string; readonly partitionKey: string }[];
+}
+
+/** Implemented by the engine/ledger layer. Every method is idempotent for equal inputs. */
+export interface TesseraActivities {
+  /**
+   * Materializes one partition and runs its checks; heartbeats while the engine works. Throws
+   * `ApplicationFailure.nonRetryable(message, type)` with a type from NON_RETRYABLE_ERROR_TYPES for errors a
+   * retry cannot fix; any other error is retried by the workflow's retry policy.
+   */
+  materializeStep(input: MaterializeStepInput): Promise<StepResult>;
+  planRun(request: PlanRequest): Promise<Plan>;
+  sendAlert(alert: Alert): Promise<void>;
+  barrierStatus(input: BarrierStatusInput): Promise<BarrierStatus>;
+  /** Flips the group to the versions materialized for the partition, atomically. */
+  publishGroup(input: PublishGroupInput): Promise<{ readonly version: string }>;
+  recordBackfill(progress: BackfillProgress): Promise<void>;
+  tickRequest(input: TickRequestInput): Promise<TickPlan>;
+}
+
+export interface AwaitStepInput {
+  readonly workflowId: string;
+}
+
+/** `completed`: the step workflow ran to an outcome (success or failed step); `gone`: it was cancelled, terminated or is not found. */
+export type AwaitStepOutcome =
+  | { readonly outcome: 'completed'; readonly result: StepResult }
+  | { readonly outcome: 'gone'; readonly reason: string };
+
+/** Implemented by src/runtime/activities.ts (needs a Temporal client). */
+export interface RuntimeActivities {
+  /** Waits for a step workflow started by someone else and returns its outcome; heartbeats while waiting. */
+  awaitStepWorkflow(input: AwaitStepInput): Promise<AwaitStepOutcome>;
+}
+
+export type Activities = TesseraActivities & RuntimeActivities;
+
+/** ApplicationFailure types the workflows never retry (besides any failure created with nonRetryable). */
+export const NON_RETRYABLE_ERROR_TYPES = [
+  'SqlError',
+  'ValidationError',
+  'PermissionError',
+  'ConfigError',
+  'PartitionError',
+] as const;
+export type NonRetryableErrorType = (typeof NON_RETRYABLE_ERROR_TYPES)[number];
+
+/** The ApplicationFailure type a failed step workflow ends with; its first detail is the StepResult. */
+export const STEP_FAILED_ERROR_TYPE = 'StepFailed';

@@ -1,0 +1,83 @@
+/**
+ * What every source shares: typed raw rows, the sink they land in, quarantine and watermarks.
+ * Sources produce plain rows; a RawSink (implemented over an engine) lands them idempotently.
+ */
+
+/** SQL-ish column types a raw table may have; the sink maps them to the engine's types. */
+export type RawColumnType = 'varchar' | 'bigint' | 'double' | 'boolean' | 'timestamp' | 'date' | 'json' | 'decimal';
+
+export interface RawColumn {
+  readonly name: string;
+  readonly type: RawColumnType;
+}
+
+/** JSON-safe values: bigints and decimals as strings or numbers, timestamps as ISO-8601 UTC strings. */
+export type RawValue = string | number | boolean | null;
+export type RawRow = Readonly<Record<string, RawValue>>;
+
+/** Operation of a change: r = snapshot read, c = insert, u = update, d = delete, t = truncate (Debezium letters). */
+export type ChangeOp = 'r' | 'c' | 'u' | 'd' | 't';
+
+/**
+ * Metadata columns every raw change row starts with; the table's own columns follow (the after image, or the
+ * before image for deletes). `_lsn` is a zero-padded 16-hex-digit string so it sorts as text and as a number.
+ */
+export const CHANGE_META_COLUMNS: readonly RawColumn[] = [
+  { name: '_lsn', type: 'varchar' },
+  { name: '_seq', type: 'bigint' },
+  { name: '_txid', type: 'bigint' },
+  { name: '_commit_time', type: 'timestamp' },
+  { name: '_op', type: 'varchar' },
+];
+
+export interface QuarantinedRecord {
+  readonly source: string;
+  /** The input exactly as received (a TSV line, a JSON message), so it can be replayed after a fix. */
+  readonly raw: string;
+  readonly reason: string;
+  /** Where it came from: file and line, or topic/partition/offset. */
+  readonly origin: string;
+}
+
+/** Lands rows durably and idempotently: a row whose dedupe key is already present is not inserted again. */
+export interface RawSink {
+  /** Creates the table or adds new columns (additive drift); refuses incompatible type changes with an error. */
+  ensureTable(table: string, columns: readonly RawColumn[], dedupeKey: readonly string[]): Promise<void>;
+  /** Inserts in one transaction; returns how many rows were new. */
+  write(table: string, rows: readonly RawRow[], dedupeKey: readonly string[]): Promise<{ inserted: number }>;
+  /** Quarantine table `raw.quarantine`, deduplicated on (source, origin). */
+  quarantine(records: readonly QuarantinedRecord[]): Promise<void>;
+}
+
+/** How far a source is known to be complete (ISO-8601 UTC), reported to the ledger after each batch. */
+export interface WatermarkReport {
+  readonly source: string;
+  readonly watermark: string;
+}
+
+/** One partition of an ingested asset, as the activity asks a loader for it. */
+export interface IngestRequest {
+  readonly assetKey: string;
+  readonly stream: string;
+  readonly partitionKey: string;
+  /** ISO-8601 UTC window of the partition's time dimension, when it has one. */
+  readonly window?: { readonly start: string; readonly end: string };
+  /** Dimension name → key, for multi partitions. */
+  readonly dimensions?: Readonly<Record<string, string>>;
+  readonly heartbeat: () => void;
+}
+
+export interface IngestResult {
+  readonly rowCount: number;
+  /** Content fingerprint of the partition's rows; equal rows give equal versions. */
+  readonly dataVersion: string;
+  readonly watermark?: WatermarkReport;
+}
+
+/**
+ * Lands what a source has into its raw tables (idempotently, by natural key) and reports one partition.
+ * Registered by source name; the materialize activity calls it for assets with `ingest` options.
+ */
+export interface SourceLoader {
+  ingest(request: IngestRequest): Promise<IngestResult>;
+}

@@ -1,0 +1,244 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createActivities } from '../../src/activities/index.js';
+import type { TesseraActivities } from '../../src/activities/types.js';
+import { asset, daily, defineDefinitions, notNull, rowCount, type Definitions } from '../../src/dsl/index.js';
+import { createDuckDbEngine, type Engine } from '../../src/engines/index.js';
+import { MemoryLedger } from '../../src/ledger/index.js';
+import { plan, type PlanStep } from '../../src/planner/index.js';
+import type { SourceLoader } from '../../src/sources/types.js';
+
+const byDay = daily({ start: '2026-11-01' });
+
+/** A loader that lands a fixed change log (the real ones read PostgreSQL, Kafka, landing files). */
+function changeLoader(engine: Engine, rows: () => string): SourceLoader {
+  return {
+    async ingest(req) {
+      await engine.execute(`CREATE SCHEMA IF NOT EXISTS raw`);
+      await engine.execute(
+        `CREATE OR REPLACE TABLE raw.users_changes AS SELECT * FROM (VALUES ${rows()}) AS t(_lsn, _commit_time, _op, user_id, country, _partition)`,
+      );
+      const [r] = await engine.query<{ n: number; v: string }>(
+        `SELECT count(*)::INT AS n, coalesce(string_agg(_lsn, ',' ORDER BY _lsn), '') AS v FROM raw.users_changes WHERE _partition = ?`,
+        [req.partitionKey],
+      );
+      return {
+        rowCount: r?.n ?? 0,
+        dataVersion: r?.v ?? '',
+        watermark: { source: 'user_db', watermark: '2026-11-03T06:00:00.000Z' },
+      };
+    },
+  };
+}
+
+const defsWith = (martSql: string): Definitions =>
+  defineDefinitions({
+    assets: [
+      asset({
+        key: 'raw.users_changes',
+        kind: 'raw_cdc',
+        partitions: byDay,
+        ingest: { source: 'user_db', stream: 'users' },
+      }),
+      asset({
+        key: 'core.dim_users',
+        kind: 'scd2',
+        scd2: { source: 'raw.users_changes', businessKey: ['user_id'], tracked: ['country'] },
+      }),
+      asset({
+        key: 'core.users_daily',
+        kind: 'snapshot',
+        partitions: byDay,
+        snapshot: { from: 'core.dim_users' },
+      }),
+      asset({
+        key: 'marts.users_by_country',
+        kind: 'mart',
+        partitions: byDay,
+        deps: ['core.users_daily'],
+        sql: martSql,
+        checks: [rowCount({ min: 1 }), notNull('country')],
+        publishGroup: 'users',
+      }),
+    ],
+    publishGroups: [{ name: 'users' }],
+  });
+
+const martSql = `select country, count(*)::INT as users from core.users_daily where _partition = {{ partition_key }} group by country`;
+const log = [
+  `('0000000000000001', TIMESTAMP '2026-11-01 10:00:00', 'c', 1, 'DE', '2026-11-01')`,
+  `('0000000000000002', TIMESTAMP '2026-11-01 11:00:00', 'c', 2, 'FR', '2026-11-01')`,
+  `('0000000000000003', TIMESTAMP '2026-11-02 09:00:00', 'u', 1, 'FR', '2026-11-02')`,
+];
+
+describe('activities on real DuckDB', () => {
+  let engine: Engine;
+  let ledger: MemoryLedger;
+  let rows: string[];
+  const make = (defs: Definitions): TesseraActivities =>
+    createActivities({
+      definitions: defs,
+      engines: { duckdb: engine },
+      defaultEngine: 'duckdb',
+      ledger,
+      loaders: { user_db: changeLoader(engine, () => rows.join(',')) },
+      alertRoutes: [],
+      latenessMs: 0,
+      logger: pino({ level: 'silent' }),
+    });
+
+  beforeEach(async () => {
+    engine = await createDuckDbEngine({ type: 'duckdb', path: ':memory:' });
+    ledger = new MemoryLedger();
+    rows = [...log];
+  });
+  afterEach(async () => engine.close());
+
+  async function runPlan(
+    acts: TesseraActivities,
+    defs: Definitions,
+    from: string,
+    to: string,
+    runId = 'run-1',
+  ) {
+    const p = await acts.planRun({ selection: '*', range: { from, to } });
+    const results = [];
+    for (const step of p.steps) results.push(await acts.materializeStep({ runId, step, force: false }));
+    return { plan: p, results, defs };
+  }
+
+  it('materializes raw → SCD2 → snapshot → mart, publishes the group, and plans nothing more', async () => {
+    const defs = defsWith(martSql);
+    const acts = make(defs);
+    const { results } = await runPlan(acts, defs, '2026-11-01', '2026-11-02');
+    expect(results.every((r) => r.status === 'success')).toBe(true);
+    const dim = await engine.query(
+      `select user_id, country, is_current from core.dim_users order by user_id, valid_from`,
+    );
+    expect(dim).toEqual([
+      { user_id: 1, country: 'DE', is_current: false },
+      { user_id: 1, country: 'FR', is_current: true },
+      { user_id: 2, country: 'FR', is_current: true },
+    ]);
+    // Day 1 ends with one user in each country; day 2 with both in France.
+    const build = await engine.query(
+      `select _partition, country, users from marts.users_by_country__build order by 1, 2`,
+    );
+    expect(build).toEqual([
+      { _partition: '2026-11-01', country: 'DE', users: 1 },
+      { _partition: '2026-11-01', country: 'FR', users: 1 },
+      { _partition: '2026-11-02', country: 'FR', users: 2 },
+    ]);
+    expect(await acts.barrierStatus({ group: 'users', partitionKey: '2026-11-02', latenessMs: 0 })).toEqual({
+      ready: true,
+      waitingOn: [],
+    });
+    const { version } = await acts.publishGroup({
+      group: 'users',
+      partitionKey: '2026-11-02',
+      runId: 'run-1',
+    });
+    expect(await engine.query(`select count(*)::INT as n from marts.users_by_country`)).toEqual([{ n: 3 }]);
+    expect((await ledger.publications('users')).map((p) => p.version)).toEqual([version]);
+    // Idempotent: everything is fresh now, and publishing again changes nothing.
+    expect(
+      (await acts.planRun({ selection: '*', range: { from: '2026-11-01', to: '2026-11-02' } })).steps,
+    ).toEqual([]);
+    expect(
+      (await acts.publishGroup({ group: 'users', partitionKey: '2026-11-02', runId: 'run-1' })).version,
+    ).toBe(version);
+  });
+
+  it('re-running a step leaves identical tables and data versions', async () => {
+    const defs = defsWith(martSql);
+    const acts = make(defs);
+    const first = await runPlan(acts, defs, '2026-11-01', '2026-11-02');
+    const snapshot = await engine.query(`select * from marts.users_by_country__build order by all`);
+    const forced = plan(
+      defs,
+      { selection: '*', range: { from: '2026-11-01', to: '2026-11-02' }, force: true },
+      await ledger.view(defs.select('*')),
+    );
+    const again = [];
+    for (const step of forced.steps)
+      again.push(await acts.materializeStep({ runId: 'run-2', step, force: true }));
+    expect(again.map((r) => r.dataVersion)).toEqual(first.results.map((r) => r.dataVersion));
+    expect(await engine.query(`select * from marts.users_by_country__build order by all`)).toEqual(snapshot);
+  });
+
+  it('a failed blocking check fails the step, holds the barrier and keeps the previous version served', async () => {
+    const good = defsWith(martSql);
+    const acts = make(good);
+    await runPlan(acts, good, '2026-11-01', '2026-11-02');
+    await acts.publishGroup({ group: 'users', partitionKey: '2026-11-02', runId: 'run-1' });
+    const served = await engine.query(`select * from marts.users_by_country order by all`);
+
+    // New code that produces a NULL country: the not_null check blocks it.
+    const bad = defsWith(
+      martSql.replace(
+        'select country',
+        "select case when country = 'FR' then null else country end as country",
+      ),
+    );
+    const badActs = make(bad);
+    const p = await badActs.planRun({ selection: 'marts.users_by_country', partitionKeys: ['2026-11-02'] });
+    expect(p.steps.map((s) => [s.id, s.reason])).toEqual([
+      ['marts.users_by_country@2026-11-02', 'code_changed'],
+    ]);
+    const r = await badActs.materializeStep({ runId: 'run-3', step: p.steps[0] as PlanStep, force: false });
+    expect(r.status).toBe('failed');
+    expect(r.error).toMatch(/blocking check failed: not_null\(country\)/);
+    const barrier = await badActs.barrierStatus({
+      group: 'users',
+      partitionKey: '2026-11-02',
+      latenessMs: 0,
+    });
+    expect(barrier.ready).toBe(false);
+    expect(barrier.waitingOn).toContain('marts.users_by_country@2026-11-02 failed before');
+    await expect(
+      badActs.publishGroup({ group: 'users', partitionKey: '2026-11-02', runId: 'run-3' }),
+    ).rejects.toThrow(/not ready/);
+    expect(await engine.query(`select * from marts.users_by_country order by all`)).toEqual(served);
+  });
+
+  it('waits for source watermarks past the partition end plus lateness', async () => {
+    const defs = defsWith(martSql);
+    const acts = make(defs);
+    await runPlan(acts, defs, '2026-11-01', '2026-11-02');
+    const late = await acts.barrierStatus({
+      group: 'users',
+      partitionKey: '2026-11-02',
+      latenessMs: 7 * 3600_000,
+    });
+    expect(late.waitingOn).toEqual(['watermark user_db 2026-11-03T06:00:00.000Z < 2026-11-03T07:00:00.000Z']);
+  });
+
+  it('classifies SQL errors as non-retryable and records the failure', async () => {
+    const defs = defsWith('select nonexistent_column from core.users_daily');
+    const acts = make(defs);
+    const p = await acts.planRun({ selection: '*', range: { from: '2026-11-01', to: '2026-11-01' } });
+    const steps = [...p.steps];
+    const last = steps.pop() as PlanStep;
+    for (const step of steps) await acts.materializeStep({ runId: 'r', step, force: false });
+    const err = await acts.materializeStep({ runId: 'r', step: last, force: false }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect((err as ApplicationFailure).nonRetryable).toBe(true);
+    expect((err as ApplicationFailure).type).toBe('SqlError');
+    expect((await ledger.history('marts.users_by_country', '2026-11-01'))[0]?.status).toBe('failed');
+  });
+
+  it('plans a schedule tick as the newest closed partitions', async () => {
+    const acts = make(defsWith(martSql));
+    const tick = await acts.tickRequest({
+      schedule: 'daily',
+      selection: '*',
+      publishGroups: ['users'],
+      asOf: '2026-11-05T02:30:00Z',
+    });
+    expect(tick).toEqual({
+      request: { selection: '*', partitionKeys: ['2026-11-04'] },
+      publish: [{ group: 'users', partitionKey: '2026-11-04' }],
+    });
+  });
+});

@@ -178,4 +178,21 @@ describe('planner', () => {
       /partition range is needed/,
     );
   });
+
+  it('names only partitions whose windows lie inside a key of another cadence', () => {
+    const hourKey = plan(
+      defs,
+      { selection: 'raw.events or core.daily_events', partitionKeys: ['2026-11-03T05'] },
+      ledgerViewOf([]),
+    );
+    expect(hourKey.steps.map((s) => s.id)).toEqual(['raw.events@2026-11-03T05']);
+    const dayKey = plan(defs, { selection: 'raw.events', partitionKeys: ['2026-11-03'] }, ledgerViewOf([]));
+    expect(dayKey.steps).toHaveLength(24);
+    const hours = plan(
+      defs,
+      { selection: 'core.daily_events', range: { from: '2026-11-03T05', to: '2026-11-04T23' } },
+      ledgerViewOf([]),
+    );
+    expect(hours.steps.map((s) => s.partitionKey)).toEqual(['2026-11-04']);
+  });
 });

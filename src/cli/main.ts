@@ -7,7 +7,10 @@ import { ConfigError } from '../config/index.js';
 import { DslError } from '../dsl/index.js';
 import { registerAssets } from './commands/assets.js';
 import { registerDemo } from './commands/demo.js';
+import { registerOps } from './commands/ops.js';
 import { registerPlan } from './commands/plan.js';
+import { registerRun } from './commands/run.js';
+import { registerWorker } from './commands/worker.js';
 import { CliContext, type GlobalOptions } from './context.js';
 import { EXIT_FAILED, EXIT_USAGE, UsageError } from './errors.js';
 
@@ -22,6 +25,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   const ctx = () => (context ??= new CliContext(program.opts<GlobalOptions>()));
   registerAssets(program, ctx);
   registerPlan(program, ctx);
+  registerRun(program, ctx);
+  registerOps(program, ctx);
+  registerWorker(program, ctx);
   registerDemo(program, ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -3,74 +3,16 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
 import type { TesseraActivities } from '../../src/activities/types.js';
-import { asset, daily, defineDefinitions, notNull, rowCount, type Definitions } from '../../src/dsl/index.js';
+import type { Definitions } from '../../src/dsl/index.js';
+import { USERS_LOG, usersCatalog, usersLoader, usersMartSql } from '../fixtures/users-catalog.js';
 import { createDuckDbEngine, type Engine } from '../../src/engines/index.js';
 import { MemoryLedger } from '../../src/ledger/index.js';
 import { plan, type PlanStep } from '../../src/planner/index.js';
-import type { SourceLoader } from '../../src/sources/types.js';
 
-const byDay = daily({ start: '2026-11-01' });
-
-/** A loader that lands a fixed change log (the real ones read PostgreSQL, Kafka, landing files). */
-function changeLoader(engine: Engine, rows: () => string): SourceLoader {
-  return {
-    async ingest(req) {
-      await engine.execute(`CREATE SCHEMA IF NOT EXISTS raw`);
-      await engine.execute(
-        `CREATE OR REPLACE TABLE raw.users_changes AS SELECT * FROM (VALUES ${rows()}) AS t(_lsn, _commit_time, _op, user_id, country, _partition)`,
-      );
-      const [r] = await engine.query<{ n: number; v: string }>(
-        `SELECT count(*)::INT AS n, coalesce(string_agg(_lsn, ',' ORDER BY _lsn), '') AS v FROM raw.users_changes WHERE _partition = ?`,
-        [req.partitionKey],
-      );
-      return {
-        rowCount: r?.n ?? 0,
-        dataVersion: r?.v ?? '',
-        watermark: { source: 'user_db', watermark: '2026-11-03T06:00:00.000Z' },
-      };
-    },
-  };
-}
-
-const defsWith = (martSql: string): Definitions =>
-  defineDefinitions({
-    assets: [
-      asset({
-        key: 'raw.users_changes',
-        kind: 'raw_cdc',
-        partitions: byDay,
-        ingest: { source: 'user_db', stream: 'users' },
-      }),
-      asset({
-        key: 'core.dim_users',
-        kind: 'scd2',
-        scd2: { source: 'raw.users_changes', businessKey: ['user_id'], tracked: ['country'] },
-      }),
-      asset({
-        key: 'core.users_daily',
-        kind: 'snapshot',
-        partitions: byDay,
-        snapshot: { from: 'core.dim_users' },
-      }),
-      asset({
-        key: 'marts.users_by_country',
-        kind: 'mart',
-        partitions: byDay,
-        deps: ['core.users_daily'],
-        sql: martSql,
-        checks: [rowCount({ min: 1 }), notNull('country')],
-        publishGroup: 'users',
-      }),
-    ],
-    publishGroups: [{ name: 'users' }],
-  });
-
-const martSql = `select country, count(*)::INT as users from core.users_daily where _partition = {{ partition_key }} group by country`;
-const log = [
-  `('0000000000000001', TIMESTAMP '2026-11-01 10:00:00', 'c', 1, 'DE', '2026-11-01')`,
-  `('0000000000000002', TIMESTAMP '2026-11-01 11:00:00', 'c', 2, 'FR', '2026-11-01')`,
-  `('0000000000000003', TIMESTAMP '2026-11-02 09:00:00', 'u', 1, 'FR', '2026-11-02')`,
-];
+const defsWith = (sql: string): Definitions => usersCatalog(sql);
+const martSql = usersMartSql();
+const log = USERS_LOG;
+const changeLoader = (engine: Engine, rows: () => string) => usersLoader(engine, () => [rows()]);
 
 describe('activities on real DuckDB', () => {
   let engine: Engine;

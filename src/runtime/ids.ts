@@ -1,0 +1,28 @@
+/**
+ * Workflow and schedule ids. Pure (imported by workflow code). The per-step id is the lock that keeps two
+ * triggers from building the same partition at once: Temporal allows one running workflow per id.
+ */
+
+export const ID_PREFIX = 'tessera';
+
+/** `tessera/step/<assetKey>/<partitionKey>`; an unpartitioned asset's key is '' (the id then ends in '/'). */
+export const stepWorkflowId = (assetKey: string, partitionKey: string): string =>
+  `${ID_PREFIX}/step/${assetKey}/${partitionKey}`;
+
+/** A one-off materialization run; `suffix` makes it unique (a uuid or a timestamp). */
+export const materializeWorkflowId = (suffix: string): string => `${ID_PREFIX}/run/${suffix}`;
+
+export const backfillWorkflowId = (backfillId: string): string => `${ID_PREFIX}/backfill/${backfillId}`;
+
+export const publishWorkflowId = (group: string, partitionKey: string): string =>
+  `${ID_PREFIX}/publish/${group}/${partitionKey}`;
+
+export const SCHEDULE_ID_PREFIX = `${ID_PREFIX}/schedule/`;
+
+export const scheduleId = (name: string): string => `${SCHEDULE_ID_PREFIX}${name}`;
+
+/** Base id of the workflows a schedule starts (Temporal appends the scheduled time). */
+export const tickWorkflowId = (scheduleName: string): string => `${ID_PREFIX}/tick/${scheduleName}`;
+
+export const scheduleNameFromId = (id: string): string | undefined =>
+  id.startsWith(SCHEDULE_ID_PREFIX) ? id.slice(SCHEDULE_ID_PREFIX.length) : undefined;

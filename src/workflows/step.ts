@@ -1,0 +1,173 @@
+/**
+ * One step = one partition of one asset. `stepWorkflow` is the child workflow with the predictable id
+ * `tessera/step/<asset>/<partition>`: Temporal runs at most one workflow per id, so two triggers never build
+ * the same partition at once; a trigger that finds the step running awaits that run and takes its result.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowCancellationType,
+  ChildWorkflowFailure,
+  ParentClosePolicy,
+  TemporalFailure,
+  TimeoutFailure,
+  WorkflowIdReusePolicy,
+  executeChild,
+  isCancellation,
+  log,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { STEP_FAILED_ERROR_TYPE } from '../activities/types.js';
+import type { AlertKind, StepResult } from '../activities/types.js';
+import type { PlanStep } from '../planner/types.js';
+import { stepWorkflowId } from '../runtime/ids.js';
+import { ASSET_KEY, PARTITION_KEY, RUN_KIND } from '../runtime/search-attributes.js';
+import { workflowUrl } from '../runtime/ui.js';
+import { control, localStepActivities, stepActivities, waiting } from './activities.js';
+import type { StepWorkflowInput } from './types.js';
+
+/** A readable one-liner for a failure: `SqlError: column x does not exist`, `timeout (HEARTBEAT)`. */
+export function describeError(err: unknown): string {
+  let e: unknown = err;
+  while ((e instanceof ActivityFailure || e instanceof ChildWorkflowFailure) && e.cause) e = e.cause;
+  if (e instanceof ApplicationFailure) return e.type ? `${e.type}: ${e.message}` : e.message;
+  if (e instanceof TimeoutFailure) return `timeout (${e.timeoutType ?? 'unknown'})`;
+  if (e instanceof TemporalFailure || e instanceof Error) return e.message;
+  return String(e);
+}
+
+export const failedResult = (stepId: string, error: string): StepResult => ({
+  stepId,
+  status: 'failed',
+  rowCount: 0,
+  dataVersion: '',
+  checks: [],
+  error,
+});
+
+/** Sends one alert; a broken alert route is logged, never fails the run. */
+export async function alert(
+  kind: AlertKind,
+  fields: { assetKey?: string; partitionKey?: string; group?: string; error: string; runId: string },
+  uiBaseUrl: string | undefined,
+): Promise<void> {
+  const info = workflowInfo();
+  const runUrl = workflowUrl(info.workflowId, {
+    baseUrl: uiBaseUrl,
+    namespace: info.namespace,
+    runId: info.runId,
+  });
+  try {
+    await control.sendAlert({ kind, ...fields, workflowId: info.workflowId, runUrl });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    log.warn('alert not delivered', { kind, error: describeError(err) });
+  }
+}
+
+/**
+ * Materializes a step in the current workflow (activity + alert). Used by stepWorkflow and by runs in
+ * `activity` mode. A cancellation of the current scope propagates; any other error becomes a failed result.
+ */
+export async function executeStep(input: StepWorkflowInput): Promise<StepResult> {
+  const { step, runId } = input;
+  let result: StepResult;
+  let kind: AlertKind = 'check_failed';
+  try {
+    const activities = input.local
+      ? localStepActivities(input.stepOptions)
+      : stepActivities(input.stepOptions);
+    result = await activities.materializeStep({ runId, step, force: input.force });
+  } catch (err) {
+    if (isCancellation(err) && CancellationScope.current().consideredCancelled) throw err;
+    result = failedResult(step.id, describeError(err));
+    kind = 'asset_failed';
+  }
+  if (result.status === 'failed') {
+    const failedChecks = result.checks.filter((c) => c.blocking && !c.passed).map((c) => c.name);
+    const error = result.error ?? `blocking checks failed: ${failedChecks.join(', ')}`;
+    result = { ...result, error };
+    await alert(
+      kind,
+      { assetKey: step.assetKey, partitionKey: step.partitionKey, error, runId },
+      input.uiBaseUrl,
+    );
+  }
+  return result;
+}
+
+/** The child workflow per step. Fails (status Failed in the UI) when the step fails; the StepResult is the detail. */
+export async function stepWorkflow(input: StepWorkflowInput): Promise<StepResult> {
+  const result = await executeStep(input);
+  if (result.status === 'failed') {
+    throw ApplicationFailure.create({
+      type: STEP_FAILED_ERROR_TYPE,
+      message: `${input.step.id} failed: ${result.error ?? 'unknown error'}`,
+      nonRetryable: true,
+      details: [result],
+    });
+  }
+  return result;
+}
+
+function stepResultOf(err: ChildWorkflowFailure): StepResult | undefined {
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure && cause.type === STEP_FAILED_ERROR_TYPE) {
+    const detail: unknown = cause.details?.[0];
+    if (detail && typeof detail === 'object' && 'stepId' in detail) return detail as StepResult;
+  }
+  return undefined;
+}
+
+export interface StepRun {
+  readonly result: StepResult;
+  /** True when another run was already building the step and its result was taken. */
+  readonly attached: boolean;
+}
+
+const MAX_ATTACH_ROUNDS = 20;
+
+/** Runs a step as the child workflow `tessera/step/<asset>/<partition>`, or awaits the run already building it. */
+export async function runStepAsChild(
+  step: PlanStep,
+  input: Omit<StepWorkflowInput, 'step'>,
+): Promise<StepRun> {
+  const workflowId = stepWorkflowId(step.assetKey, step.partitionKey);
+  for (let round = 0; ; round++) {
+    try {
+      const result = await executeChild(stepWorkflow, {
+        workflowId,
+        args: [{ ...input, step }],
+        typedSearchAttributes: [
+          { key: ASSET_KEY, value: step.assetKey },
+          { key: PARTITION_KEY, value: step.partitionKey },
+          { key: RUN_KIND, value: 'step' },
+        ],
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      });
+      return { result, attached: false };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        if (round >= MAX_ATTACH_ROUNDS) {
+          return { result: failedResult(step.id, `gave up waiting for ${workflowId}`), attached: true };
+        }
+        const outcome = await waiting.awaitStepWorkflow({ workflowId });
+        if (outcome.outcome === 'completed') return { result: outcome.result, attached: true };
+        log.info('awaited step run ended without an outcome; starting our own', {
+          workflowId,
+          reason: outcome.reason,
+        });
+        continue;
+      }
+      if (CancellationScope.current().consideredCancelled) throw err;
+      if (err instanceof ChildWorkflowFailure) {
+        return { result: stepResultOf(err) ?? failedResult(step.id, describeError(err)), attached: false };
+      }
+      throw err;
+    }
+  }
+}

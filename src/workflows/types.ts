@@ -1,0 +1,190 @@
+/**
+ * Inputs, outputs, queries and signals of Tessera's workflows. Plain data only: all of it is stored in
+ * workflow histories and must stay backward compatible (add optional fields; never rename).
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import type { StepResult } from '../activities/types.js';
+import type { Plan, PlanRequest, PlanStep } from '../planner/types.js';
+
+/**
+ * How steps are dispatched.
+ * - `child` (default): one child workflow per step with id `tessera/step/<asset>/<partition>`; a step already
+ *   running elsewhere is awaited, never started twice. Costs a workflow per step.
+ * - `activity`: the materializeStep activity straight from the run. Several times cheaper, but nothing stops
+ *   another run from building the same partition at the same time: for tests, benches and single-trigger use.
+ * - `local`: materializeStep as a local activity in the worker running the workflow: cheapest, for short steps
+ *   (seconds; e.g. DuckDB in dev) and with the same caveat as `activity`.
+ */
+export type StepMode = 'child' | 'activity' | 'local';
+
+/** Activity tuning for steps (defaults in src/workflows/activities.ts). */
+export interface StepOptions {
+  readonly startToCloseTimeout?: Duration;
+  readonly heartbeatTimeout?: Duration;
+  readonly maximumAttempts?: number;
+  readonly initialInterval?: Duration;
+  readonly maximumInterval?: Duration;
+}
+
+/** Shared knobs of every run that executes steps. */
+export interface RunOptions {
+  /** Max steps in flight (default 4). */
+  readonly concurrency?: number;
+  readonly force?: boolean;
+  readonly mode?: StepMode;
+  readonly stepOptions?: StepOptions;
+  /** Temporal Web UI base for alert links (default http://127.0.0.1:8233). */
+  readonly uiBaseUrl?: string;
+}
+
+export interface MaterializeInput extends RunOptions {
+  /** A ready plan, or a request the workflow plans through the planRun activity. */
+  readonly plan?: Plan;
+  readonly request?: PlanRequest;
+}
+
+export type StepStatus = 'success' | 'failed' | 'skipped_upstream_failed';
+
+export interface StepOutcome {
+  readonly stepId: string;
+  readonly status: StepStatus;
+  readonly error?: string;
+  readonly rowCount?: number;
+  readonly dataVersion?: string;
+}
+
+export interface Progress {
+  readonly total: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly running: number;
+  readonly pending: number;
+  /** Ids of the steps in flight (at most 50). */
+  readonly runningSteps: readonly string[];
+}
+
+export interface MaterializeSummary {
+  readonly runId: string;
+  readonly status: 'success' | 'failed';
+  readonly total: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly skippedFresh: number;
+  readonly steps: readonly StepOutcome[];
+}
+
+/** Input of the per-step child workflow. */
+export interface StepWorkflowInput {
+  readonly runId: string;
+  readonly step: PlanStep;
+  readonly force: boolean;
+  /** Run materializeStep as a local activity (mode `local`). */
+  readonly local?: boolean;
+  readonly stepOptions?: StepOptions;
+  readonly uiBaseUrl?: string;
+}
+
+/** Which steps of the planned range a backfill runs. */
+export type BackfillOnly =
+  /** Never successfully materialized (planner reasons `missing`, `failed_before`). */
+  | 'missing'
+  /** Last attempt failed (`failed_before`). */
+  | 'failed'
+  /** Every partition in range, fresh or not (planned with force). */
+  | 'all';
+
+export interface BackfillInput extends Omit<RunOptions, 'force'> {
+  readonly backfillId: string;
+  readonly request: PlanRequest;
+  readonly only: BackfillOnly;
+  /** Continue-as-new after this many finished steps in one run (default 500). */
+  readonly stepsPerRun?: number;
+  /** Write progress to the ledger every this many finished steps (default 25). */
+  readonly progressEvery?: number;
+  /** Carried across continue-as-new; never set by callers. */
+  readonly carried?: BackfillCarry;
+}
+
+export interface BackfillCarry {
+  readonly remaining: readonly PlanStep[];
+  readonly total: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly skippedFresh: number;
+  readonly failedSteps: readonly StepOutcome[];
+  readonly createdAt: string;
+  readonly runs: number;
+}
+
+export interface BackfillSummary {
+  readonly backfillId: string;
+  readonly status: 'completed' | 'failed';
+  readonly total: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly skippedFresh: number;
+  /** Failed and skipped steps (at most 200 listed). */
+  readonly failedSteps: readonly StepOutcome[];
+  /** Workflow runs this backfill took (1 + continue-as-new count). */
+  readonly runs: number;
+}
+
+export interface BackfillProgressView extends Progress {
+  readonly backfillId: string;
+  readonly runs: number;
+  readonly phase: 'planning' | 'running' | 'draining' | 'done';
+}
+
+export interface PublishInput {
+  readonly group: string;
+  readonly partitionKey: string;
+  /** Allowed lateness passed to the barrier (default 0). */
+  readonly lateness?: Duration;
+  /** Give up (alert, keep the previous version) after this long (default 6h). */
+  readonly timeout?: Duration;
+  /** Barrier poll backoff: first wait, doubled up to max (defaults 5s and 1m). */
+  readonly pollInitial?: Duration;
+  readonly pollMax?: Duration;
+  /** Tessera run id the publication is recorded under (default: this workflow's id). */
+  readonly runId?: string;
+  readonly uiBaseUrl?: string;
+}
+
+export type PublishResult =
+  | { readonly status: 'published'; readonly version: string; readonly checks: number }
+  | { readonly status: 'timed_out'; readonly waitingOn: readonly string[]; readonly checks: number };
+
+export interface PublishProgress {
+  readonly ready: boolean;
+  readonly waitingOn: readonly string[];
+  readonly checks: number;
+}
+
+export interface ScheduleTickInput extends RunOptions {
+  readonly schedule: string;
+  readonly selection: string;
+  readonly publishGroups?: readonly string[];
+  /** ISO time the tick stands for; default: the schedule's scheduled time, else the workflow's start time. */
+  readonly asOf?: string;
+  readonly publish?: Omit<PublishInput, 'group' | 'partitionKey'>;
+}
+
+export interface ScheduleTickResult {
+  readonly asOf: string;
+  readonly materialize: MaterializeSummary;
+  /** Publish workflows started (or signalled, when already running) — they outlive the tick. */
+  readonly publishWorkflowIds: readonly string[];
+}
+
+export const progressQuery = defineQuery<Progress>('progress');
+export const backfillProgressQuery = defineQuery<BackfillProgressView>('progress');
+export const publishProgressQuery = defineQuery<PublishProgress>('progress');
+/** Re-evaluate the publish barrier now instead of at the next poll. */
+export const recheckSignal = defineSignal('recheck');
+
+export type { StepResult };

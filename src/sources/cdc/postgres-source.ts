@@ -1,0 +1,351 @@
+import pg from 'pg';
+import { z } from 'zod';
+import { PiiPolicy, type PiiRules } from '../pii.js';
+import type { CdcSink } from '../sinks/types.js';
+import type { WatermarkReport } from '../types.js';
+import { canonicalTimestamp } from './canonical.js';
+import { SlotLostError, SourceConfigError, SourceError } from './errors.js';
+import { ChangeLander, rawChangeTable, type SourceLogger } from './lander.js';
+import { pgLsnToHex } from './lsn.js';
+import { PgRecordBuilder } from './pg-records.js';
+import { PgTypeRegistry } from './pg-types.js';
+import {
+  beginSnapshot,
+  createSlotExportingSnapshot,
+  describePgTable,
+  parseTableRef,
+  readTable,
+  type TableRef,
+} from './snapshot.js';
+import { addTablesOption, groupTransactions, parseWal2json, PEEK_SQL } from './wal2json.js';
+
+/**
+ * Change data capture from one PostgreSQL database through a wal2json logical replication slot.
+ *
+ *   const src = new PostgresCdcSource({ url, slot: 'tessera_user_db', database: 'user_db', tables: [...], pii });
+ *   await src.init(sink);                          // slot + consistent snapshot, once (resumable)
+ *   const { changes, watermark } = await src.pollBatch(sink, { maxChanges: 10_000 });
+ *
+ * Exactly once: a batch is peeked (not consumed), landed with its (_lsn, _seq) keys, and only then the
+ * slot is advanced past it. A crash before the advance replays the same transactions, which insert
+ * nothing new. Both calls are idempotent and resumable, so an activity can simply call them again.
+ */
+
+export const HEARTBEAT_PREFIX = 'tessera_heartbeat';
+
+const configSchema = z.object({
+  url: z.string().min(1),
+  slot: z.string().regex(/^[a-z0-9_]{1,63}$/, 'slot names are [a-z0-9_], at most 63 characters'),
+  database: z.string().regex(/^[a-z][a-z0-9_]*$/, 'source name: lower-case identifier, e.g. user_db'),
+  tables: z.array(z.string().min(1)).min(1),
+  pii: z.record(z.string(), z.enum(['drop', 'hash'])).default({}),
+  piiKey: z.string().optional(),
+  heartbeat: z.boolean().default(true),
+  snapshotBatchRows: z.number().int().positive().default(10_000),
+});
+
+export interface PostgresCdcConfig {
+  readonly url: string;
+  readonly slot: string;
+  /** Source name: prefix of the raw tables (`raw.<database>_<table>_changes`) and of the watermark. */
+  readonly database: string;
+  /** `users` or `schema.users`. */
+  readonly tables: readonly string[];
+  readonly pii?: PiiRules;
+  /** HMAC key for `hash` rules; default $TESSERA_PII_KEY. */
+  readonly piiKey?: string;
+  /** Emit a heartbeat message when caught up, so an idle database still advances the watermark. */
+  readonly heartbeat?: boolean;
+  readonly snapshotBatchRows?: number;
+  readonly logger?: SourceLogger;
+  /** Test seam: runs after a batch is written and before the slot is advanced. */
+  readonly hooks?: { readonly beforeConfirm?: (info: { readonly lsn: string }) => void | Promise<void> };
+}
+
+export interface InitResult {
+  readonly snapshotTaken: boolean;
+  /** The consistent point (16 hex digits) and snapshot time of this slot's snapshot. */
+  readonly snapshot: { readonly lsn: string; readonly time: string };
+  readonly rows: number;
+}
+
+export interface PollResult {
+  readonly changes: number;
+  readonly inserted: number;
+  readonly transactions: number;
+  /** Slot position after this batch (16 hex digits), when it moved. */
+  readonly lsn?: string;
+  /** True when the slot had nothing more to give at the end of the batch. */
+  readonly caughtUp: boolean;
+  readonly watermark?: WatermarkReport;
+  readonly warnings: readonly string[];
+}
+
+/** Recorded before the first snapshot row is written ('snapshotting') and after the last ('done'). */
+interface SnapshotCheckpoint {
+  readonly state: 'snapshotting' | 'done';
+  readonly lsn: string;
+  readonly time: string;
+  readonly tables: readonly string[];
+}
+
+export class PostgresCdcSource {
+  private readonly cfg: z.infer<typeof configSchema>;
+  private readonly tables: readonly TableRef[];
+  private readonly pii: PiiPolicy;
+  private readonly types = new PgTypeRegistry();
+  private readonly builder: PgRecordBuilder;
+  private client: pg.Client | undefined;
+  private watermark: string | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly landers = new WeakMap<CdcSink, ChangeLander>();
+
+  constructor(private readonly config: PostgresCdcConfig) {
+    const parsed = configSchema.safeParse(config);
+    if (!parsed.success) throw new SourceConfigError(config.database ?? 'postgres', parsed.error.message);
+    this.cfg = parsed.data;
+    this.tables = this.cfg.tables.map(parseTableRef);
+    const names = this.tables.map((t) => t.name);
+    if (new Set(names).size !== names.length)
+      throw new SourceConfigError(
+        this.cfg.database,
+        'two tables share a name; raw tables are named by table',
+      );
+    this.pii = PiiPolicy.create(this.cfg.database, this.cfg.pii, this.cfg.piiKey);
+    this.builder = new PgRecordBuilder(this.types, this.pii);
+  }
+
+  get source(): string {
+    return this.cfg.database;
+  }
+
+  private get checkpointKey(): string {
+    return `cdc:${this.cfg.database}:${this.cfg.slot}`;
+  }
+
+  /**
+   * Creates the slot and lands the snapshot, unless a finished snapshot is recorded for this slot.
+   * An interrupted snapshot is undone (its rows deleted, its slot dropped) and taken again, so a crash
+   * at any point leaves exactly one snapshot.
+   */
+  init(sink: CdcSink, opts: { resnapshot?: boolean } = {}): Promise<InitResult> {
+    return this.serial(async () => {
+      const client = await this.connect();
+      const saved = await sink.getCheckpoint(this.checkpointKey);
+      const checkpoint = saved ? (JSON.parse(saved) as SnapshotCheckpoint) : undefined;
+      const slot = await this.slotInfo(client);
+      if (checkpoint?.state === 'done' && !opts.resnapshot) {
+        if (!slot) throw new SlotLostError(this.cfg.database, this.cfg.slot);
+        if (slot.plugin !== 'wal2json')
+          throw new SourceConfigError(
+            this.cfg.database,
+            `slot ${this.cfg.slot} uses ${slot.plugin}, not wal2json`,
+          );
+        this.watermark ??= checkpoint.time;
+        return { snapshotTaken: false, snapshot: { lsn: checkpoint.lsn, time: checkpoint.time }, rows: 0 };
+      }
+      if (slot) {
+        if (slot.active)
+          throw new SourceError(this.cfg.database, `slot ${this.cfg.slot} is in use by another process`, {
+            retryable: true,
+          });
+        this.log().warn(
+          { source: this.cfg.database, slot: this.cfg.slot },
+          'dropping slot without a finished snapshot; snapshotting again',
+        );
+        await client.query('SELECT pg_drop_replication_slot($1)', [this.cfg.slot]);
+      }
+      if (checkpoint?.state === 'snapshotting') {
+        for (const t of checkpoint.tables)
+          await sink.discardSnapshot(
+            rawChangeTable(this.cfg.database, parseTableRef(t).name),
+            checkpoint.lsn,
+          );
+      }
+      const result = await this.snapshot(client, sink);
+      const done: SnapshotCheckpoint = { state: 'done', ...result.snapshot, tables: this.cfg.tables };
+      await sink.putCheckpoint(this.checkpointKey, JSON.stringify(done));
+      this.watermark = result.snapshot.time;
+      return result;
+    });
+  }
+
+  /** Lands up to about `maxChanges` decoded actions (whole transactions), then confirms them. */
+  pollBatch(sink: CdcSink, opts: { maxChanges?: number } = {}): Promise<PollResult> {
+    const maxChanges = opts.maxChanges ?? 20_000;
+    return this.serial(async () => {
+      const client = await this.connect();
+      const lander = this.lander(sink);
+      let changes = 0;
+      let inserted = 0;
+      let transactions = 0;
+      let lsn: string | undefined;
+      let caughtUp = false;
+      const warnings: string[] = [];
+      for (let round = 0; round < 2; round++) {
+        const res = await this.query<{ data: string }>(client, PEEK_SQL, [
+          this.cfg.slot,
+          maxChanges,
+          addTablesOption(this.tables),
+        ]);
+        const txs = groupTransactions(res.rows.map((r) => parseWal2json(r.data)));
+        const unknown = this.builder.unknownOids(txs);
+        if (unknown.length > 0) await this.types.resolve(client, unknown);
+        const records = txs.flatMap((tx) => this.builder.fromTransaction(tx));
+        const landed = await lander.land(records);
+        changes += landed.changes;
+        inserted += landed.inserted;
+        transactions += txs.length;
+        warnings.push(...landed.warnings);
+        const last = txs.at(-1);
+        if (last) {
+          await this.config.hooks?.beforeConfirm?.({ lsn: pgLsnToHex(last.endLsn) });
+          await this.query(client, 'SELECT pg_replication_slot_advance($1, $2::pg_lsn)', [
+            this.cfg.slot,
+            last.endLsn,
+          ]);
+          lsn = pgLsnToHex(last.endLsn);
+          const committed = canonicalTimestamp(last.commitTime);
+          if (!this.watermark || committed > this.watermark) this.watermark = committed;
+        }
+        caughtUp = res.rows.length < maxChanges;
+        // Caught up: a heartbeat transaction committed now is decoded after everything committed
+        // before it, so consuming it proves completeness up to its commit time even when idle.
+        if (!caughtUp || !this.cfg.heartbeat || round > 0) break;
+        await this.query(client, 'SELECT pg_logical_emit_message(true, $1, $2)', [
+          HEARTBEAT_PREFIX,
+          this.cfg.slot,
+        ]);
+      }
+      const watermark = this.watermark ? { source: this.cfg.database, watermark: this.watermark } : undefined;
+      return {
+        changes,
+        inserted,
+        transactions,
+        caughtUp,
+        warnings,
+        ...(lsn ? { lsn } : {}),
+        ...(watermark ? { watermark } : {}),
+      };
+    });
+  }
+
+  /** Drops the slot (decommissioning, tests). The raw tables and checkpoint stay. */
+  dropSlot(): Promise<void> {
+    return this.serial(async () => {
+      const client = await this.connect();
+      if (await this.slotInfo(client))
+        await client.query('SELECT pg_drop_replication_slot($1)', [this.cfg.slot]);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    const c = this.client;
+    this.client = undefined;
+    await c?.end();
+  }
+
+  private async snapshot(client: pg.Client, sink: CdcSink): Promise<InitResult> {
+    const created = await createSlotExportingSnapshot(this.cfg.url, this.cfg.slot);
+    const lsn = pgLsnToHex(created.consistentPoint);
+    const lander = this.lander(sink);
+    let rows = 0;
+    try {
+      const time = await beginSnapshot(client, created.snapshotName);
+      try {
+        const started: SnapshotCheckpoint = { state: 'snapshotting', lsn, time, tables: this.cfg.tables };
+        await sink.putCheckpoint(this.checkpointKey, JSON.stringify(started));
+        for (const table of this.tables) {
+          const columns = await describePgTable(client, table);
+          await this.types.resolve(
+            client,
+            columns.map((c) => c.typeoid),
+          );
+          for await (const chunk of readTable(client, table, columns, this.cfg.snapshotBatchRows)) {
+            const records = chunk.map((row) =>
+              this.builder.fromSnapshotRow(table.name, columns, row, lsn, time),
+            );
+            rows += (await lander.land(records)).changes;
+          }
+        }
+        await client.query('COMMIT');
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+      this.log().info({ source: this.cfg.database, slot: this.cfg.slot, lsn, rows }, 'snapshot landed');
+      return { snapshotTaken: true, snapshot: { lsn, time }, rows };
+    } finally {
+      await created.connection.end().catch(() => undefined);
+    }
+  }
+
+  /** One lander per sink, so its schema cache and dropped-column warnings live across batches. */
+  private lander(sink: CdcSink): ChangeLander {
+    let lander = this.landers.get(sink);
+    if (!lander) {
+      lander = new ChangeLander(this.cfg.database, sink, this.pii, this.config.logger);
+      this.landers.set(sink, lander);
+    }
+    return lander;
+  }
+
+  private log(): SourceLogger {
+    return this.config.logger ?? { info: () => undefined, warn: () => undefined };
+  }
+
+  private async slotInfo(client: pg.Client): Promise<{ plugin: string; active: boolean } | undefined> {
+    const res = await client.query<{ plugin: string; active: boolean; database: string }>(
+      'SELECT plugin, active, database FROM pg_replication_slots WHERE slot_name = $1',
+      [this.cfg.slot],
+    );
+    return res.rows[0];
+  }
+
+  private async connect(): Promise<pg.Client> {
+    if (this.client) return this.client;
+    const client = new pg.Client({
+      connectionString: this.cfg.url,
+      application_name: `tessera-cdc-${this.cfg.slot}`,
+    });
+    // A dropped connection surfaces as a failed query (retryable); do not crash the process meanwhile.
+    client.on('error', () => undefined);
+    await client.connect();
+    // wal2json and `::text` render values with the session's settings: fix them to UTC/ISO.
+    await client.query(
+      `SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 1`,
+    );
+    this.client = client;
+    return client;
+  }
+
+  private async query<R extends pg.QueryResultRow>(
+    client: pg.Client,
+    sql: string,
+    params: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await client.query<R>(sql, params);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      // 55006: slot in use by another process; connection errors have no SQLSTATE.
+      const retryable = code === undefined || code === '55006' || code.startsWith('08') || code === '57P01';
+      if (retryable) {
+        this.client = undefined;
+        await client.end().catch(() => undefined);
+      }
+      throw new SourceError(this.cfg.database, e instanceof Error ? e.message : String(e), {
+        retryable,
+        cause: e,
+      });
+    }
+  }
+
+  /** One operation at a time per source: the slot has a single position. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}

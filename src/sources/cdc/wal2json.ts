@@ -1,0 +1,189 @@
+import { z } from 'zod';
+
+/**
+ * wal2json format-version 2 (one JSON document per action: B, I, U, D, T, M, C), read through
+ * `pg_logical_slot_peek_changes` with the options below. B and C carry the commit LSN (`lsn`), the end of
+ * the commit record (`nextlsn`, where the slot resumes) and the commit timestamp; every change carries
+ * its own LSN, type names and OIDs. Numbers are read as their text (see parseWal2json).
+ */
+
+// Type OIDs only: type names would repeat a string per value that decoding never reads (about a third
+// of the JSON). The typed variant feeds the Debezium encoder, which needs numeric(p,s) and timestamp(p).
+export const WAL2JSON_OPTIONS: readonly (readonly [string, string])[] = [
+  ['format-version', '2'],
+  ['include-lsn', '1'],
+  ['include-timestamp', '1'],
+  ['include-xids', '1'],
+  ['include-types', '0'],
+  ['include-type-oids', '1'],
+  ['include-transaction', '1'],
+];
+const TYPED_OPTIONS = [
+  ...WAL2JSON_OPTIONS.filter(([k]) => k !== 'include-types'),
+  ['include-types', '1'],
+  ['include-typmod', '1'],
+] as const;
+
+/** `schema.table` list for wal2json's add-tables (commas and dots in names escaped with a backslash). */
+export function addTablesOption(tables: readonly { schema: string; name: string }[]): string {
+  const esc = (s: string) => s.replace(/[\\,. ]/g, (c) => `\\${c}`);
+  return tables.map((t) => `${esc(t.schema)}.${esc(t.name)}`).join(',');
+}
+
+/** SQL reading up to $2 actions (whole transactions) from slot $1 without consuming them; $3 = add-tables. */
+const peek = (options: readonly (readonly [string, string])[]) =>
+  `SELECT data FROM pg_logical_slot_peek_changes($1, NULL, $2, ${options.map(([k, v]) => `'${k}', '${v}'`).join(', ')}, 'add-tables', $3)`;
+export const PEEK_SQL = peek(WAL2JSON_OPTIONS);
+/** Same with type names and typmods (`numeric(12,2)`), for DebeziumEncoder. */
+export const PEEK_SQL_TYPED = peek(TYPED_OPTIONS);
+
+export interface Wal2JsonColumn {
+  readonly name: string;
+  /** Only with PEEK_SQL_TYPED. */
+  readonly type?: string;
+  readonly typeoid: number;
+  readonly value?: string | number | boolean | null;
+}
+
+// Column lists are checked by hand (hot path: a zod object per value cost ~10 µs per change).
+const columns = z.array(z.unknown()).check((ctx) => {
+  for (const c of ctx.value) {
+    const col = c as Partial<Wal2JsonColumn> | null;
+    if (
+      typeof col !== 'object' ||
+      col === null ||
+      typeof col.name !== 'string' ||
+      typeof col.typeoid !== 'number'
+    ) {
+      ctx.issues.push({ code: 'custom', message: `bad column ${JSON.stringify(c)}`, input: c });
+      return;
+    }
+  }
+}) as unknown as z.ZodType<Wal2JsonColumn[]>;
+
+const txBoundary = {
+  xid: z.number().int(),
+  timestamp: z.string(),
+  lsn: z.string(),
+  nextlsn: z.string(),
+};
+const change = {
+  xid: z.number().int(),
+  timestamp: z.string(),
+  lsn: z.string(),
+  schema: z.string(),
+  table: z.string(),
+};
+
+export const wal2jsonMessage = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('B'), ...txBoundary }),
+  z.object({ action: z.literal('C'), ...txBoundary }),
+  z.object({ action: z.literal('I'), ...change, columns }),
+  z.object({ action: z.literal('U'), ...change, columns, identity: columns.optional() }),
+  z.object({ action: z.literal('D'), ...change, identity: columns }),
+  z.object({ action: z.literal('T'), ...change }),
+  z.object({
+    action: z.literal('M'),
+    xid: z.number().int().optional(),
+    timestamp: z.string().optional(),
+    lsn: z.string().optional(),
+    transactional: z.boolean(),
+    prefix: z.string(),
+    content: z.string(),
+  }),
+]);
+export type Wal2JsonMessage = z.infer<typeof wal2jsonMessage>;
+export type Wal2JsonChange = Extract<Wal2JsonMessage, { action: 'I' | 'U' | 'D' | 'T' }>;
+export type Wal2JsonLogicalMessage = Extract<Wal2JsonMessage, { action: 'M' }>;
+
+// wal2json 2.5 (Debian's) prints numeric/int8/float values as bare JSON numbers, which JSON.parse would
+// round (1.50 → 1.5, int8 beyond 2^53). Quoting them first keeps the exact text. Only a real key can
+// match: inside a JSON string every quote is escaped, so `"value":<digit>` never occurs there.
+const BARE_NUMBER_VALUE = /"value":(-?\d[\d.eE+-]*)/g;
+
+export function parseWal2json(data: string): Wal2JsonMessage {
+  let json: unknown;
+  try {
+    json = JSON.parse(data.replace(BARE_NUMBER_VALUE, '"value":"$1"'));
+  } catch (e) {
+    throw new Error(`wal2json emitted invalid JSON (${String(e)}): ${data.slice(0, 200)}`, { cause: e });
+  }
+  if (looksLikeChange(json)) return json;
+  const parsed = wal2jsonMessage.safeParse(json);
+  if (!parsed.success)
+    throw new Error(`unexpected wal2json message ${data.slice(0, 200)}: ${parsed.error.message}`);
+  return parsed.data;
+}
+
+/** Fast structural check for the common I/U/D case; anything else (or anything odd) goes through zod. */
+function looksLikeChange(j: unknown): j is Wal2JsonChange {
+  const m = j as Record<string, unknown> | null;
+  if (typeof m !== 'object' || m === null) return false;
+  const a = m['action'];
+  if (
+    (a !== 'I' && a !== 'U' && a !== 'D') ||
+    typeof m['xid'] !== 'number' ||
+    typeof m['table'] !== 'string' ||
+    typeof m['schema'] !== 'string'
+  )
+    return false;
+  if (typeof m['timestamp'] !== 'string' || typeof m['lsn'] !== 'string') return false;
+  const ok = (cols: unknown) =>
+    Array.isArray(cols) &&
+    cols.every(
+      (c: { name?: unknown; typeoid?: unknown } | null) =>
+        typeof c?.name === 'string' && typeof c.typeoid === 'number',
+    );
+  if (a === 'D') return ok(m['identity']);
+  return ok(m['columns']) && (m['identity'] === undefined || ok(m['identity']));
+}
+
+export interface Wal2JsonTransaction {
+  readonly xid: number;
+  /** Start of the commit record (`lsn` of B/C). */
+  readonly commitLsn: string;
+  /** End of the commit record (`nextlsn`): the raw `_lsn` of its changes and the slot's next position. */
+  readonly endLsn: string;
+  /** PostgreSQL text, e.g. `2026-11-25 12:33:46.574692+00`. */
+  readonly commitTime: string;
+  readonly changes: readonly Wal2JsonChange[];
+  readonly messages: readonly Wal2JsonLogicalMessage[];
+}
+
+/**
+ * Groups actions into transactions. A peek returns whole transactions only (decoding stops at a commit),
+ * so a trailing B without C means the server changed behaviour: fail loudly rather than confirm past it.
+ */
+export function groupTransactions(messages: readonly Wal2JsonMessage[]): Wal2JsonTransaction[] {
+  const out: Wal2JsonTransaction[] = [];
+  let open: { xid: number; changes: Wal2JsonChange[]; messages: Wal2JsonLogicalMessage[] } | undefined;
+  for (const m of messages) {
+    switch (m.action) {
+      case 'B':
+        if (open) throw new Error(`wal2json: BEGIN of ${m.xid} inside transaction ${open.xid}`);
+        open = { xid: m.xid, changes: [], messages: [] };
+        break;
+      case 'C':
+        if (!open || open.xid !== m.xid) throw new Error(`wal2json: COMMIT of ${m.xid} without its BEGIN`);
+        out.push({
+          xid: m.xid,
+          commitLsn: m.lsn,
+          endLsn: m.nextlsn,
+          commitTime: m.timestamp,
+          changes: open.changes,
+          messages: open.messages,
+        });
+        open = undefined;
+        break;
+      case 'M':
+        // Non-transactional messages stand alone; they carry no rows and are not confirmed on their own.
+        if (open && m.transactional) open.messages.push(m);
+        break;
+      default:
+        if (!open) throw new Error(`wal2json: ${m.action} on ${m.schema}.${m.table} outside a transaction`);
+        open.changes.push(m);
+    }
+  }
+  if (open) throw new Error(`wal2json: transaction ${open.xid} has no COMMIT in the peeked batch`);
+  return out;
+}

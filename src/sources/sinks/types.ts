@@ -1,0 +1,30 @@
+import type { RawColumn, RawColumnType, RawSink } from '../types.js';
+
+/**
+ * What change-data sources need from a sink beyond RawSink: the raw table's current columns (to detect
+ * drift before writing) and a small checkpoint store living next to the data (snapshot completion).
+ */
+export interface CdcSink extends RawSink {
+  /** Undefined when the table does not exist. */
+  describe(table: string): Promise<readonly RawColumn[] | undefined>;
+  getCheckpoint(key: string): Promise<string | undefined>;
+  putCheckpoint(key: string, value: string): Promise<void>;
+  /** Removes the snapshot rows (`_op = 'r'`) landed at `lsn`: the leftovers of an interrupted snapshot. */
+  discardSnapshot(table: string, lsn: string): Promise<number>;
+}
+
+/** ensureTable refused a type change that would lose or corrupt data. */
+export class IncompatibleColumnError extends Error {
+  constructor(
+    readonly table: string,
+    readonly column: string,
+    readonly oldType: RawColumnType,
+    readonly newType: RawColumnType,
+  ) {
+    super(`${table}.${column} is ${oldType} and cannot hold ${newType} values`);
+    this.name = 'IncompatibleColumnError';
+  }
+}
+
+export const CHANGE_DEDUPE_KEY: readonly string[] = ['_lsn', '_seq'];
+export const QUARANTINE_TABLE = 'raw.quarantine';

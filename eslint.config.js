@@ -33,7 +33,8 @@ export default tseslint.config(
             },
             {
               group: ['**/engines/**', '**/ledger/*', '!**/ledger/types.js', '**/sources/**', 'pg'],
-              message: 'Workflows only orchestrate; engines, ledger and sources are reached through activities.',
+              message:
+                'Workflows only orchestrate; engines, ledger and sources are reached through activities.',
             },
           ],
         },
@@ -43,5 +44,6 @@ export default tseslint.config(
   {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
 );

@@ -16,7 +16,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Each service script prints `export VAR=...` lines for the tests.
-for s in postgres temporal; do
+for s in postgres kafka temporal; do
   if [ "$s" = temporal ]; then eval "$(bash scripts/services/temporal.sh start --headless)"; else eval "$(bash "scripts/services/$s.sh" start)"; fi
   started+=("$s")
 done

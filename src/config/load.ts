@@ -15,7 +15,8 @@ function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: string): unkn
   if (typeof value === 'string') {
     return value.replace(ENV_REF, (_m, name: string, fallback: string | undefined) => {
       const v = env[name] ?? fallback;
-      if (v === undefined) throw new ConfigError(`config key "${path}": environment variable ${name} is not set`);
+      if (v === undefined)
+        throw new ConfigError(`config key "${path}": environment variable ${name} is not set`);
       return v;
     });
   }
@@ -38,7 +39,11 @@ function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
 }
 
 /** Validates a parsed config object; errors name every bad key. */
-export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, source = 'config'): TesseraConfig {
+export function parseConfig(
+  raw: unknown,
+  env: NodeJS.ProcessEnv = process.env,
+  source = 'config',
+): TesseraConfig {
   const result = configSchema.safeParse(interpolate(raw, env, ''));
   if (!result.success) throw new ConfigError(`${source} is invalid:\n${describeIssues(result.error.issues)}`);
   return result.data;
@@ -48,7 +53,10 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env, 
 function resolvePaths(cfg: TesseraConfig, root: string): TesseraConfig {
   const abs = (p: string) => (p === ':memory:' || isAbsolute(p) ? p : resolve(root, p));
   const engines = Object.fromEntries(
-    Object.entries(cfg.engines).map(([name, e]) => [name, e.type === 'duckdb' ? { ...e, path: abs(e.path) } : e]),
+    Object.entries(cfg.engines).map(([name, e]) => [
+      name,
+      e.type === 'duckdb' ? { ...e, path: abs(e.path) } : e,
+    ]),
   );
   const ledger = cfg.ledger.type === 'sqlite' ? { ...cfg.ledger, path: abs(cfg.ledger.path) } : cfg.ledger;
   return { ...cfg, stateDir: abs(cfg.stateDir), engines, ledger };

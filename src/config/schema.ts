@@ -31,7 +31,11 @@ export const engineConfigSchema = z.discriminatedUnion('type', [
 export const ledgerConfigSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('sqlite'), path: z.string().min(1) }).strict(),
   z
-    .object({ type: z.literal('postgres'), url: z.string().min(1), schema: z.string().default('tessera_ledger') })
+    .object({
+      type: z.literal('postgres'),
+      url: z.string().min(1),
+      schema: z.string().default('tessera_ledger'),
+    })
     .strict(),
 ]);
 
@@ -117,7 +121,10 @@ export const configSchema = z
       .strict()
       .prefault({}),
     barrierTimeoutMinutes: z.number().int().positive().default(360),
-    alerts: z.object({ routes: z.array(alertRouteSchema).default([]) }).strict().prefault({}),
+    alerts: z
+      .object({ routes: z.array(alertRouteSchema).default([]) })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

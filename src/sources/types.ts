@@ -4,7 +4,8 @@
  */
 
 /** SQL-ish column types a raw table may have; the sink maps them to the engine's types. */
-export type RawColumnType = 'varchar' | 'bigint' | 'double' | 'boolean' | 'timestamp' | 'date' | 'json' | 'decimal';
+export type RawColumnType =
+  'varchar' | 'bigint' | 'double' | 'boolean' | 'timestamp' | 'date' | 'json' | 'decimal';
 
 export interface RawColumn {
   readonly name: string;

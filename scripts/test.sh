@@ -15,11 +15,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Each service script prints `export VAR=...` lines for the tests.
-for s in postgres kafka temporal; do
-  if [ "$s" = temporal ]; then eval "$(bash scripts/services/temporal.sh start --headless)"; else eval "$(bash "scripts/services/$s.sh" start)"; fi
-  started+=("$s")
+# Services already running (a developer's) are reused and left running; the ones started here stop at exit.
+running() { bash "scripts/services/$1.sh" status >/dev/null 2>&1; }
+# postgres and kafka print `export VAR=...` lines for the tests; temporal prints its addresses.
+for s in postgres kafka; do
+  running "$s" || started+=("$s")
+  eval "$(bash "scripts/services/$s.sh" start)"
 done
+running temporal || started+=(temporal)
+bash scripts/services/temporal.sh start --headless >&2
+export TESSERA_TEMPORAL_ADDRESS="127.0.0.1:${TESSERA_TEMPORAL_PORT:-7233}"
 
 echo "[test] lint"
 npx eslint --max-warnings=0 .

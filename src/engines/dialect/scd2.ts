@@ -1,0 +1,347 @@
+import { DateTime } from 'luxon';
+import { EngineError } from '../errors.js';
+import type { SqlDialect } from './dialect.js';
+import { SCD2_STATE_TABLE } from './meta.js';
+import type { Scd2Columns } from './scd2-names.js';
+
+/**
+ * SQL of an SCD2 merge from a change log (pure rendering).
+ *
+ * Semantics (DESIGN.md): versions in commit order; changes of one key at one commit time collapse to
+ * the last by the ordering column; a state equal to the previous one makes no version (absent ≡ deleted);
+ * a delete closes the current version and starts a deleted one (is_deleted, current, attributes of
+ * the delete row); valid_to is the next version's valid_from, NULL while current.
+ *
+ * The table's high-water mark is the greatest ordering value merged so far: changes at or below it are
+ * replays and skipped, so merging a batch twice changes nothing. Changes committed before the newest
+ * valid_from are rejected (batches must come in commit order; rebuild from the log to include them).
+ *
+ * Fast path, per key touched by the batch: compare the new changes with the current version (the
+ * "anchor": a join for keys with one new change, windows in commit order for keys with several), close
+ * it at the first new version (by row id) and insert the new versions. Slow path, only for keys
+ * whose first new change has the same commit time as their current version (a commit split across
+ * batches): re-derive the key's history from its versions plus the new changes, replace its rows.
+ */
+
+export const SCD2_TEMP = {
+  watermark: '__tessera_scd2_wm',
+  changes: '__tessera_scd2_chg',
+  current: '__tessera_scd2_cur',
+  versions: '__tessera_scd2_new',
+  snapshot: '__tessera_scd2_snap',
+} as const;
+
+export interface Scd2Shape {
+  readonly target: string;
+  readonly businessKey: readonly string[];
+  readonly tracked: readonly string[];
+  readonly names: Scd2Columns;
+}
+
+export interface Scd2ChangeSource {
+  /** Relation SQL: a quoted table or a parenthesized SELECT. */
+  readonly relation: string;
+  readonly orderBy: string;
+  readonly commitTime: string;
+  readonly op: string;
+}
+
+export interface Scd2Validation {
+  readonly rows: number;
+  readonly bad_ops: number;
+  readonly null_keys: number;
+  readonly null_order: number;
+  readonly late: number;
+  readonly min_ts: string | null;
+  readonly max_from: string | null;
+}
+
+export function renderScd2(d: SqlDialect, shape: Scd2Shape) {
+  d.require('supportsTempTables', 'an SCD2 merge');
+  d.require('supportsUpdateFrom', 'an SCD2 merge');
+  if (shape.businessKey.length === 0)
+    throw new EngineError(d.name, `SCD2 ${shape.target}: businessKey is empty`);
+  const n = shape.names;
+  const q = (c: string): string => d.quote(c);
+  const target = d.table(shape.target);
+  const tmp = (t: keyof typeof SCD2_TEMP): string => d.tempTable(SCD2_TEMP[t]);
+  const keys = shape.businessKey.map(q);
+  const attrs = shape.tracked.map(q);
+  const cols = [...keys, ...attrs];
+  const list = (alias: string, xs: readonly string[]): string => xs.map((x) => `${alias}.${x}`).join(', ');
+  const on = (a: string, b: string): string => keys.map((k) => `${a}.${k} = ${b}.${k}`).join(' AND ');
+  const [ts, ord, del, hash, rid] = ['__ts', '__ord', '__del', '__hash', '__rid'].map(q) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  /** A target row's version columns under the staging names. */
+  const meta = (alias: string): string =>
+    `${alias}.${q(n.validFrom)} AS ${ts}, ${alias}.${q(n.sourceOrder)} AS ${ord}, ` +
+    `${alias}.${q(n.isDeleted)} AS ${del}, ${alias}.${q(n.rowHash)} AS ${hash}`;
+  /** dbt extras of a version starting at `tsExpr`, as [column, expression]: dbt_scd_id, dbt_updated_at. */
+  const extras = (tsExpr: string, keyExprs: readonly string[]): (readonly [string, string])[] => [
+    ...(n.scdId ? [[n.scdId, d.spell.md5Hex(d.canonicalText([...keyExprs, tsExpr]))] as const] : []),
+    ...(n.updatedAt ? [[n.updatedAt, tsExpr] as const] : []),
+  ];
+  const outCols = [
+    ...cols,
+    ...[n.validFrom, n.validTo, n.isCurrent, n.isDeleted, n.sourceOrder, n.rowHash].map(q),
+    ...extras('', []).map(([c]) => q(c)),
+  ];
+  const attrHash = (alias: string): string => d.rowHash(attrs.map((a) => `${alias}.${a}`));
+
+  return {
+    /** Empty target typed from the change source (first run). */
+    createTarget(src: Scd2ChangeSource): string {
+      const at = `c.${q(src.commitTime)}`;
+      const select = [
+        list('c', cols),
+        `${at} AS ${q(n.validFrom)}`,
+        `${at} AS ${q(n.validTo)}`,
+        `TRUE AS ${q(n.isCurrent)}`,
+        `TRUE AS ${q(n.isDeleted)}`,
+        `c.${q(src.orderBy)} AS ${q(n.sourceOrder)}`,
+        `${attrHash('c')} AS ${q(n.rowHash)}`,
+        ...extras(
+          at,
+          keys.map((k) => `c.${k}`),
+        ).map(([c, e]) => `${e} AS ${q(c)}`),
+      ];
+      return `CREATE TABLE ${target} AS SELECT ${select.join(', ')} FROM ${src.relation} AS c LIMIT 0`;
+    },
+
+    /**
+     * The high-water mark (greatest ordering value ever merged: kept in scd2_state, because changes
+     * collapsed or found unchanged leave no row; else the greatest stored one) and the newest valid_from.
+     * `orderType`: the target's ordering column type, to read the stored text back.
+     */
+    stageWatermark(stateKey: string, orderType: string): string {
+      const stored =
+        `SELECT CAST(${q('max_order')} AS ${orderType}) FROM ${d.table(SCD2_STATE_TABLE)} ` +
+        `WHERE ${q('target')} = ${d.literal(stateKey)}`;
+      return d.createTempTableAs(
+        SCD2_TEMP.watermark,
+        `SELECT coalesce((${stored}), max(${q(n.sourceOrder)})) AS ${q('lsn')}, max(${q(n.validFrom)}) AS ${q('vf')} FROM ${target}`,
+      );
+    },
+
+    /** New changes above the high-water mark, collapsed per (key, commit time) to the last. */
+    stageChanges(src: Scd2ChangeSource): string {
+      const c = (x: string): string => `c.${q(x)}`;
+      const select = d.selectLatest({
+        columns: [
+          ...cols.map((x) => `c.${x} AS ${x}`),
+          `${c(src.commitTime)} AS ${ts}`,
+          `${c(src.orderBy)} AS ${ord}`,
+          `${c(src.op)} AS ${q('__op')}`,
+          `(${c(src.op)} = 'd') AS ${del}`,
+          `${attrHash('c')} AS ${hash}`,
+        ],
+        outputNames: [...shape.businessKey, ...shape.tracked, '__ts', '__ord', '__op', '__del', '__hash'],
+        from: `${src.relation} AS c CROSS JOIN ${tmp('watermark')} AS wm`,
+        where: `wm.${q('lsn')} IS NULL OR ${c(src.orderBy)} IS NULL OR ${c(src.orderBy)} > wm.${q('lsn')}`,
+        partitionBy: [...keys.map((k) => `c.${k}`), c(src.commitTime)],
+        orderBy: `${c(src.orderBy)} DESC NULLS FIRST`,
+      });
+      return d.createTempTableAs(SCD2_TEMP.changes, select);
+    },
+
+    /** One row of counts (Scd2Validation) over the staged changes. */
+    validate(): string {
+      const countIf = (cond: string, as: string): string =>
+        `sum(CASE WHEN ${cond} THEN 1 ELSE 0 END) AS ${q(as)}`;
+      const vf = `wm.${q('vf')}`;
+      return (
+        `SELECT count(*) AS ${q('rows')}, ` +
+        `${countIf(`c.${q('__op')} IS NULL OR c.${q('__op')} NOT IN ('c', 'u', 'd', 'r')`, 'bad_ops')}, ` +
+        `${countIf(keys.map((k) => `c.${k} IS NULL`).join(' OR '), 'null_keys')}, ` +
+        `${countIf(`c.${ts} IS NULL OR c.${ord} IS NULL`, 'null_order')}, ` +
+        `${countIf(`c.${ts} < ${vf}`, 'late')}, ` +
+        `CAST(min(c.${ts}) AS ${d.spell.textType}) AS ${q('min_ts')}, ` +
+        `CAST(max(${vf}) AS ${d.spell.textType}) AS ${q('max_from')} ` +
+        `FROM ${tmp('changes')} AS c CROSS JOIN ${tmp('watermark')} AS wm`
+      );
+    },
+
+    /**
+     * Current versions of the touched keys (only what change detection needs, plus the row id);
+     * `__tie` when the key's first new change shares the current version's commit time.
+     */
+    stageCurrent(): string {
+      const firstNew = `SELECT ${keys.join(', ')}, min(${ts}) AS ${q('__min_ts')} FROM ${tmp('changes')} GROUP BY ${keys.join(', ')}`;
+      const rowId = d.features.supportsRowId ? `${d.rowId('t')} AS ${rid}, ` : '';
+      return d.createTempTableAs(
+        SCD2_TEMP.current,
+        `SELECT ${rowId}${list('t', keys)}, ${meta('t')}, (m.${q('__min_ts')} = t.${q(n.validFrom)}) AS ${q('__tie')} ` +
+          `FROM ${target} AS t JOIN (${firstNew}) AS m ON ${on('t', 'm')} WHERE t.${q(n.isCurrent)}`,
+      );
+    },
+
+    countTies(): string {
+      return `SELECT count(*) AS ${q('ties')} FROM ${tmp('current')} WHERE ${q('__tie')}`;
+    },
+
+    /**
+     * The versions to write: anchors (__src 0, with __next), re-derived histories (1), new versions (2).
+     * Keys with a single new change (most of a daily batch) are compared with their anchor by a join;
+     * keys with several, and re-derived keys, go through windows over their events in commit order.
+     */
+    deriveVersions(withTies: boolean): string {
+      const withRid = d.features.supportsRowId;
+      const noRid = withRid ? `, NULL AS ${rid}` : '';
+      const src = q('__src');
+      const changedVs = (prevDel: string, prevHash: string, curDel: string, curHash: string): string =>
+        `CASE WHEN ${curDel} THEN NOT coalesce(${prevDel}, TRUE) ` +
+        `ELSE coalesce(${prevDel}, TRUE) OR ${prevHash} IS DISTINCT FROM ${curHash} END`;
+      const counts = `SELECT ${keys.join(', ')}, count(*) AS ${q('__n')} FROM ${tmp('changes')} GROUP BY ${keys.join(', ')}`;
+      const single =
+        `SELECT ${list('c', [...cols, ts, ord, del, hash])}, a.${ts} AS ${q('__a_ts')}, a.${ord} AS ${q('__a_ord')}, ` +
+        `a.${del} AS ${q('__a_del')}, a.${hash} AS ${q('__a_hash')}${withRid ? `, a.${rid} AS ${q('__a_rid')}` : ''} ` +
+        `FROM ${tmp('changes')} AS c JOIN counts AS k ON ${on('c', 'k')} AND k.${q('__n')} = 1 ` +
+        `LEFT JOIN ${tmp('current')} AS a ON ${on('c', 'a')} WHERE (a.${q('__tie')} IS NULL OR NOT a.${q('__tie')}) ` +
+        `AND ${changedVs(`a.${del}`, `a.${hash}`, `c.${del}`, `c.${hash}`)}`;
+      const many = `k.${q('__n')} > 1${withTies ? ` OR a.${q('__tie')}` : ''}`;
+      const branches = [
+        `SELECT ${list('c', [...cols, ts, ord, del, hash])}, 2 AS ${src}${noRid} FROM ${tmp('changes')} AS c ` +
+          `JOIN counts AS k ON ${on('c', 'k')} LEFT JOIN ${tmp('current')} AS a ON ${on('c', 'a')} WHERE ${many}`,
+        // Anchors only lend their state to change detection; their attributes are never written.
+        `SELECT ${[...keys.map((k) => `a.${k}`), ...attrs.map((x) => `NULL AS ${x}`)].join(', ')}, ` +
+          `${list('a', [ts, ord, del, hash])}, 0${withRid ? `, a.${rid}` : ''} FROM ${tmp('current')} AS a ` +
+          `JOIN counts AS k ON ${on('a', 'k')} AND k.${q('__n')} > 1 WHERE NOT a.${q('__tie')}`,
+        ...(withTies
+          ? [
+              `SELECT ${list('t', cols)}, ${meta('t')}, 1${noRid} FROM ${target} AS t ` +
+                `JOIN ${tmp('current')} AS k ON ${on('t', 'k')} WHERE k.${q('__tie')}`,
+            ]
+          : []),
+      ];
+      const outNames = [
+        ...shape.businessKey,
+        ...shape.tracked,
+        '__ts',
+        '__ord',
+        '__del',
+        '__hash',
+        '__src',
+        ...(withRid ? ['__rid'] : []),
+      ];
+      // Without ties no (key, commit time) repeats: new changes are collapsed and all follow their anchor.
+      const collapsed = withTies
+        ? d.selectLatest({
+            columns: outNames.map(q),
+            outputNames: outNames,
+            from: 'ev',
+            partitionBy: [...keys, ts],
+            orderBy: `${ord} DESC`,
+          })
+        : 'SELECT * FROM ev';
+      const w = `OVER (PARTITION BY ${keys.join(', ')} ORDER BY ${ts})`;
+      const changed = `${changedVs(`lag(${del}) ${w}`, `lag(${hash}) ${w}`, del, hash)} AS ${q('__changed')}`;
+      const out = outNames.map(q).join(', ');
+      return d.createTempTableAs(
+        SCD2_TEMP.versions,
+        `WITH counts AS (${counts}), single AS (${single}), ev AS (${branches.join(' UNION ALL ')}), ` +
+          `collapsed AS (${collapsed}), flagged AS (SELECT *, ${changed} FROM collapsed) ` +
+          `SELECT ${out}, lead(${ts}) ${w} AS ${q('__next')} FROM flagged WHERE ${src} = 0 OR ${q('__changed')} ` +
+          // A single change that differs from its anchor: one new current version...
+          `UNION ALL SELECT ${[...cols, ts, ord, del, hash].join(', ')}, 2${noRid}, NULL FROM single ` +
+          // ...and the anchor, closed at the change's commit time.
+          `UNION ALL SELECT ${[...keys, ...attrs.map(() => 'NULL')].join(', ')}, ${['__a_ts', '__a_ord', '__a_del', '__a_hash'].map(q).join(', ')}, ` +
+          `0${withRid ? `, ${q('__a_rid')}` : ''}, ${ts} FROM single WHERE ${q('__a_ts')} IS NOT NULL`,
+      );
+    },
+
+    /** Fast path: close each anchor at its first new version (by row id when the dialect has one). */
+    closeCurrent(): string {
+      const set = `SET ${q(n.validTo)} = a.${q('__next')}, ${q(n.isCurrent)} = FALSE`;
+      const anchors = `FROM ${tmp('versions')} WHERE ${q('__src')} = 0 AND ${q('__next')} IS NOT NULL`;
+      if (d.features.supportsRowId) {
+        return `UPDATE ${target} AS t ${set} FROM (SELECT ${rid}, ${q('__next')} ${anchors}) AS a WHERE ${d.rowId('t')} = a.${rid}`;
+      }
+      const closing = `SELECT ${keys.join(', ')}, ${q('__next')} ${anchors}`;
+      return `UPDATE ${target} AS t ${set} FROM (${closing}) AS a WHERE ${on('t', 'a')} AND t.${q(n.isCurrent)}`;
+    },
+
+    /** Slow path: drop every version of the re-derived keys (their history is re-inserted). */
+    deleteTieKeys(): string {
+      return (
+        `DELETE FROM ${target} AS t USING (SELECT ${keys.join(', ')} FROM ${tmp('current')} ` +
+        `WHERE ${q('__tie')}) AS k WHERE ${on('t', 'k')}`
+      );
+    },
+
+    insertVersions(): string {
+      const select = [
+        ...cols,
+        ts,
+        q('__next'),
+        `${q('__next')} IS NULL`,
+        del,
+        ord,
+        hash,
+        ...extras(ts, keys).map(([, e]) => e),
+      ];
+      return (
+        `INSERT INTO ${target} (${outCols.join(', ')}) SELECT ${select.join(', ')} ` +
+        `FROM ${tmp('versions')} WHERE ${q('__src')} <> 0`
+      );
+    },
+
+    /** The snapshot staged as a change relation: changed/new keys as upserts, vanished keys as deletes. */
+    snapshotAsChanges(snapshotTime: string): {
+      stage: (snapshotSql: string) => string;
+      source: Scd2ChangeSource;
+      typing: Scd2ChangeSource;
+    } {
+      const tsLit = d.timestampLiteral(snapshotTime);
+      const ordLit = `CAST(${epochMicros(d.name, snapshotTime)} AS BIGINT)`;
+      const snap = tmp('snapshot');
+      const tail = `${tsLit} AS ${q('__commit')}, ${ordLit} AS ${q('__ord')}`;
+      const upserts =
+        `SELECT ${list('s', cols)}, ${tail}, 'u' AS ${q('__op')} ` +
+        `FROM ${snap} AS s LEFT JOIN ${target} AS t ON ${on('s', 't')} AND t.${q(n.isCurrent)} ` +
+        `WHERE t.${keys[0] ?? ''} IS NULL OR t.${q(n.isDeleted)} OR t.${q(n.rowHash)} <> ${attrHash('s')}`;
+      const deletes =
+        `SELECT ${list('t', cols)}, ${tail}, 'd' AS ${q('__op')} ` +
+        `FROM ${target} AS t WHERE t.${q(n.isCurrent)} AND NOT t.${q(n.isDeleted)} ` +
+        `AND NOT EXISTS (SELECT 1 FROM ${snap} AS s WHERE ${on('s', 't')})`;
+      const relation = (sql: string): Scd2ChangeSource => ({
+        relation: `(${sql})`,
+        orderBy: '__ord',
+        commitTime: '__commit',
+        op: '__op',
+      });
+      return {
+        stage: (snapshotSql) =>
+          d.createTempTableAs(SCD2_TEMP.snapshot, `SELECT ${cols.join(', ')} FROM (${snapshotSql}) AS s`),
+        source: relation(`${upserts} UNION ALL ${deletes}`),
+        typing: relation(`SELECT ${list('s', cols)}, ${tail}, 'u' AS ${q('__op')} FROM ${snap} AS s`),
+      };
+    },
+
+    /** One row `{ n }`: business keys appearing more than once in the staged snapshot. */
+    snapshotDuplicates(): string {
+      return (
+        `SELECT count(*) AS ${q('n')} FROM (SELECT ${keys.join(', ')} FROM ${tmp('snapshot')} ` +
+        `GROUP BY ${keys.join(', ')} HAVING count(*) > 1) AS g`
+      );
+    },
+
+    cleanup(): string[] {
+      return Object.values(SCD2_TEMP).map((t) => d.dropTempTable(t));
+    },
+  };
+}
+
+export type Scd2Renderer = ReturnType<typeof renderScd2>;
+
+/** Microseconds since the epoch of an ISO instant (the ordering value of a snapshot merge). */
+export function epochMicros(engine: string, iso: string): string {
+  const dt = DateTime.fromISO(iso, { setZone: true });
+  if (!dt.isValid) throw new EngineError(engine, `'${iso}' is not an ISO-8601 instant`);
+  const micros = /\.\d{3}(\d{1,3})/.exec(iso)?.[1]?.padEnd(3, '0') ?? '000';
+  return (BigInt(dt.toMillis()) * 1000n + BigInt(micros)).toString();
+}

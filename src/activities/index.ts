@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { AlertRouteConfig } from '../config/index.js';
 import type { AssetDefinition, Definitions } from '../dsl/index.js';
 import { DIALECTS, type Engine, type SqlDialect } from '../engines/index.js';
+import { KeyedLock } from '../engines/core/keyed-lock.js';
 import type { Ledger } from '../ledger/index.js';
 import { plan } from '../planner/index.js';
 import type { SourceLoader } from '../sources/types.js';
@@ -16,6 +17,7 @@ import { barrierStatus } from './barrier.js';
 import { classify } from './errors.js';
 import { materializeStep } from './materialize.js';
 import { publishGroup } from './publish.js';
+import { rollbackGroup, runReadOnlyQuery } from './query.js';
 import { tickRequest } from './tick.js';
 import type { TesseraActivities } from './types.js';
 
@@ -64,10 +66,19 @@ export function createActivities(deps: ActivityDeps): TesseraActivities {
     return { engine, dialect };
   };
   const common = { definitions: deps.definitions, ledger: deps.ledger, engineFor, now };
+  // One ingestion at a time per source on this worker: partitions of one source land the same files or slot.
+  const ingestLock = new KeyedLock();
+  const loaders = Object.fromEntries(
+    Object.entries(deps.loaders ?? {}).map(([name, loader]) => [
+      name,
+      {
+        ingest: (req: Parameters<SourceLoader['ingest']>[0]) =>
+          ingestLock.run(name, () => loader.ingest(req)),
+      },
+    ]),
+  );
   return {
-    materializeStep: classified((input) =>
-      materializeStep({ ...common, loaders: deps.loaders ?? {}, heartbeat }, input),
-    ),
+    materializeStep: classified((input) => materializeStep({ ...common, loaders, heartbeat }, input)),
     planRun: classified(async (request) => {
       const keys = deps.definitions.select(request.selection);
       return plan(deps.definitions, request, await deps.ledger.view(keys));
@@ -82,5 +93,17 @@ export function createActivities(deps: ActivityDeps): TesseraActivities {
       await deps.ledger.upsertBackfill({ ...record, updatedAt: now() });
     }),
     tickRequest: classified(async (input) => tickRequest(deps.definitions, input)),
+    runQuery: classified(async (input) => {
+      const name = input.engine ?? deps.defaultEngine;
+      const engine = deps.engines[name];
+      if (!engine) throw new Error(`engine "${name}" is not configured on this worker`);
+      return runReadOnlyQuery(engine, deps.definitions, input);
+    }),
+    rollbackGroup: classified((input) =>
+      rollbackGroup(
+        { definitions: deps.definitions, engineOf: async (a) => (await engineFor(a)).engine },
+        input,
+      ),
+    ),
   };
 }

@@ -68,10 +68,11 @@ async function write(
         (o.strategy ?? 'log') === 'log'
           ? await engine.mergeScd2FromChanges({
               target: table,
-              changes: source,
+              // Changes of one transaction share its commit LSN; _seq orders them inside it.
+              changes: `SELECT *, ${dialect.quote('_lsn')} || lpad(CAST(${dialect.quote('_seq')} AS VARCHAR), 20, '0') AS ${dialect.quote('_pos')} FROM ${dialect.table(source)}`,
               businessKey: o.businessKey,
               tracked: o.tracked,
-              orderBy: '_lsn',
+              orderBy: '_pos',
               commitTimeColumn: '_commit_time',
               opColumn: '_op',
               ...names,

@@ -90,6 +90,50 @@ export interface TickPlan {
   readonly publish: readonly { readonly group: string; readonly partitionKey: string }[];
 }
 
+/** A read-only query on the warehouse, run by the worker that holds it (`tessera query`). */
+export interface RunQueryInput {
+  /** One SELECT (or WITH … SELECT, FROM …, VALUES …) statement; anything else is rejected. */
+  readonly sql: string;
+  /** Rows returned at most; `truncated` says when there were more. */
+  readonly limit: number;
+  /** ISO-8601 UTC instant: SCD2 assets the SQL reads are replaced by their state as of then. */
+  readonly asOf?: string;
+  /** Engine name from config (default: the default engine). */
+  readonly engine?: string;
+}
+
+export interface QueryColumn {
+  readonly name: string;
+  /** The engine's spelling of the type, e.g. `VARCHAR`, `TIMESTAMP WITH TIME ZONE`. */
+  readonly type: string;
+}
+
+/** Rows of a query, JSON-safe (see engines' JsonValue). */
+export interface QueryResult {
+  readonly columns: readonly QueryColumn[];
+  readonly rows: readonly Readonly<Record<string, QueryValue>>[];
+  readonly truncated: boolean;
+  /** SCD2 assets replaced by their as-of snapshot (with `asOf`). */
+  readonly asOfAssets?: readonly string[];
+}
+export type QueryValue = null | boolean | number | string | QueryValue[] | { [key: string]: QueryValue };
+
+/** The ApplicationFailure type of a query refused before it ran (not one read-only statement, bad --as-of use). */
+export const QUERY_REJECTED_ERROR_TYPE = 'QueryRejected';
+
+export interface RollbackGroupInput {
+  readonly group: string;
+}
+
+export interface RollbackGroupResult {
+  readonly group: string;
+  /** The version served now (the one before the withdrawn version). */
+  readonly version: string;
+  readonly seq: number;
+  readonly tables: Readonly<Record<string, string>>;
+  readonly publishedAt: string;
+}
+
 /** Implemented by the engine/ledger layer. Every method is idempotent for equal inputs. */
 export interface TesseraActivities {
   /**
@@ -105,6 +149,13 @@ export interface TesseraActivities {
   publishGroup(input: PublishGroupInput): Promise<{ readonly version: string }>;
   recordBackfill(progress: BackfillProgress): Promise<void>;
   tickRequest(input: TickRequestInput): Promise<TickPlan>;
+  /**
+   * Warehouse access for the CLI while this worker holds the warehouse (DuckDB allows one writing process).
+   * Optional so fakes need not implement them; createActivities always does.
+   */
+  runQuery?(input: RunQueryInput): Promise<QueryResult>;
+  /** Re-points a publish group to its previous version. Not idempotent: run at most once per request. */
+  rollbackGroup?(input: RollbackGroupInput): Promise<RollbackGroupResult>;
 }
 
 export interface AwaitStepInput {

@@ -89,6 +89,7 @@ describe('pipeline on a real Temporal server, DuckDB and SQLite ledger', () => {
       concurrency: 2,
     });
     const summary = (await run.result()) as MaterializeSummary;
+    expect(summary.steps.filter((s) => s.status !== 'success')).toEqual([]);
     expect(summary.status).toBe('success');
     expect(summary.succeeded).toBe(7); // 2 raw days, the dimension, 2 snapshot days, 2 mart days
     const pub = await startPublish(env.client, target, {

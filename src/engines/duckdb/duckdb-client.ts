@@ -101,7 +101,8 @@ async function queryOn<T extends Row>(
 }
 
 /** DuckDB write-write conflicts can succeed on retry; everything else is the SQL's or the data's fault. */
-const RETRYABLE = /Transaction conflict|Conflict on (tuple|update)|another transaction has altered/i;
+const RETRYABLE =
+  /Transaction conflict|Conflict on (tuple|update)|another transaction has altered|write-write conflict/i;
 
 function wrapError(e: unknown, sql: string): EngineError {
   if (e instanceof EngineError) return e;

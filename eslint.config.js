@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.cache/', '.state/', '.venv/', 'test/fixtures/'] },
+  { ignores: ['node_modules/', 'dist/', '.cache/', '.state/', '.venv/', 'test/fixtures/histories/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

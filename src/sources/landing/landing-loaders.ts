@@ -37,13 +37,22 @@ function debeziumLoader(o: LandingOptions, db: string): SourceLoader {
       const dir = join(o.landingDir, 'debezium', db);
       // One landing pass per activity attempt is enough: files arrive between runs, not during one.
       landed ??= existsSync(dir)
-        ? readDebeziumFolder(dir, sink, { source: db, ...(o.pii?.[db] ? { pii: o.pii[db] } : {}), ...(o.piiKey ? { piiKey: o.piiKey } : {}) }).then((r) => r.watermark)
+        ? readDebeziumFolder(dir, sink, {
+            source: db,
+            ...(o.pii?.[db] ? { pii: o.pii[db] } : {}),
+            ...(o.piiKey ? { piiKey: o.piiKey } : {}),
+          }).then((r) => r.watermark)
         : Promise.resolve(undefined);
       const watermark = await landed.finally(() => (landed = undefined));
       const w = window(req);
       return partitionStats(
         o.engine,
-        { table: `raw.${db}_${req.stream}_changes`, where: '_commit_time >= CAST(? AS TIMESTAMPTZ) AND _commit_time < CAST(? AS TIMESTAMPTZ)', params: [w.start, w.end], key: `_lsn || ':' || CAST(_seq AS VARCHAR)` },
+        {
+          table: `raw.${db}_${req.stream}_changes`,
+          where: '_commit_time >= CAST(? AS TIMESTAMPTZ) AND _commit_time < CAST(? AS TIMESTAMPTZ)',
+          params: [w.start, w.end],
+          key: `_lsn || ':' || CAST(_seq AS VARCHAR)`,
+        },
         watermark,
       );
     },
@@ -78,7 +87,12 @@ function snowplowLoader(o: LandingOptions): SourceLoader {
       const w = window(req);
       return partitionStats(
         o.engine,
-        { table: 'raw.snowplow_events', where: 'derived_tstamp >= CAST(? AS TIMESTAMPTZ) AND derived_tstamp < CAST(? AS TIMESTAMPTZ)', params: [w.start, w.end], key: 'event_id' },
+        {
+          table: 'raw.snowplow_events',
+          where: 'derived_tstamp >= CAST(? AS TIMESTAMPTZ) AND derived_tstamp < CAST(? AS TIMESTAMPTZ)',
+          params: [w.start, w.end],
+          key: 'event_id',
+        },
         watermark ? { source: 'snowplow', watermark } : undefined,
       );
     },
@@ -88,16 +102,22 @@ function snowplowLoader(o: LandingOptions): SourceLoader {
 function fxLoader(o: LandingOptions): SourceLoader {
   return {
     async ingest(req) {
-      let last: string | undefined;
       await landFiles(join(o.landingDir, 'fx'), /\.(csv|json)$/, async (path) => {
         await ingestFxFile(path, new EngineRawSink(o.engine));
       });
-      const [max] = await o.engine.query<{ d: string | null }>(`SELECT CAST(max(date) AS VARCHAR) AS d FROM ${FX_RATES_TABLE}`).catch(() => []);
-      last = max?.d ?? undefined;
+      const [max] = await o.engine
+        .query<{ d: string | null }>(`SELECT CAST(max(date) AS VARCHAR) AS d FROM ${FX_RATES_TABLE}`)
+        .catch(() => []);
+      const last = max?.d ?? undefined;
       const w = window(req);
       return partitionStats(
         o.engine,
-        { table: FX_RATES_TABLE, where: 'CAST(date AS VARCHAR) = ?', params: [w.start.slice(0, 10)], key: 'currency' },
+        {
+          table: FX_RATES_TABLE,
+          where: 'CAST(date AS VARCHAR) = ?',
+          params: [w.start.slice(0, 10)],
+          key: 'currency',
+        },
         last ? { source: 'fx', watermark: `${last}T23:59:59.999Z` } : undefined,
       );
     },

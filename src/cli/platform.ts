@@ -28,6 +28,8 @@ export async function openPlatform(opts: {
   definitions: Definitions;
   logger: Logger;
   loaders?: Readonly<Record<string, SourceLoader>>;
+  /** More loaders, built over the opened engines (landing folders land into the warehouse they read). */
+  loadersFor?: (engines: Readonly<Record<string, Engine>>) => Readonly<Record<string, SourceLoader>>;
 }): Promise<Platform> {
   const { config } = opts;
   const engines: Record<string, Engine> = {};
@@ -43,7 +45,7 @@ export async function openPlatform(opts: {
     engines,
     defaultEngine: config.defaultEngine,
     ledger,
-    loaders: opts.loaders ?? {},
+    loaders: { ...opts.loaders, ...opts.loadersFor?.(engines) },
     alertRoutes: config.alerts.routes,
     latenessMs: config.lateness.defaultMinutes * 60_000,
     logger: opts.logger,

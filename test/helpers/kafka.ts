@@ -26,9 +26,33 @@ export function ensureKafka(): Promise<string[]> {
       if (!list) throw new Error(`kafka.sh printed no TESSERA_TEST_KAFKA_BROKERS:\n${stdout}`);
       process.env.TESSERA_TEST_KAFKA_BROKERS = list;
     }
-    return list.split(',');
+    const listed = list.split(',');
+    await coordinatorReady(listed);
+    return listed;
   })();
   return brokers;
+}
+
+/**
+ * A new broker creates __consumer_offsets on the first group lookup and answers "not the correct coordinator"
+ * until it is ready; wait for that here so consumer tests start on a broker that can commit offsets.
+ */
+async function coordinatorReady(list: string[]): Promise<void> {
+  const admin = client(list).admin();
+  await admin.connect();
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await admin.describeGroups(['tessera-warmup']);
+        return;
+      } catch (e) {
+        if (attempt >= 60) throw e;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 function client(list: string[]): Kafka {

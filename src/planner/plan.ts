@@ -27,6 +27,8 @@ interface DepReads {
   readonly keys: (partitionKey: string) => readonly string[];
   /** Upstream partition keys planned so far (undefined when the upstream is not selected). */
   readonly planned: ReadonlySet<string> | undefined;
+  /** Step id of an upstream partition, built once per upstream partition and shared by all its readers. */
+  readonly idOf: (upKey: string) => string;
 }
 
 /** Why (asset, partition) must run, or undefined when it is fresh. First matching reason wins. */
@@ -47,7 +49,7 @@ function reasonFor(
       if (dep.planned?.has(upKey)) return 'upstream_changed';
       const current = ledger.latestSuccess(dep.key, upKey);
       // An input never materialized leaves us as we are: it plans itself when selected.
-      if (current !== undefined && latest.inputDataVersions[stepId(dep.key, upKey)] !== current.dataVersion) {
+      if (current !== undefined && latest.inputDataVersions[dep.idOf(upKey)] !== current.dataVersion) {
         return 'upstream_changed';
       }
     }
@@ -82,6 +84,17 @@ export function plan(defs: PlannableDefinitions, request: PlanRequest, ledger: L
   const keysOf = memo<readonly string[]>();
   const readsOf = memo<Map<string, readonly string[]>>();
   const plannedByAsset = new Map<string, Set<string>>();
+  const ids = new Map<string, Map<string, string>>();
+  const idsOf = (assetKey: string) => {
+    let byKey = ids.get(assetKey);
+    if (byKey === undefined) ids.set(assetKey, (byKey = new Map()));
+    const m = byKey;
+    return (pk: string): string => {
+      let id = m.get(pk);
+      if (id === undefined) m.set(pk, (id = stepId(assetKey, pk)));
+      return id;
+    };
+  };
   const steps: PlanStep[] = [];
   let skippedFresh = 0;
 
@@ -100,7 +113,7 @@ export function plan(defs: PlannableDefinitions, request: PlanRequest, ledger: L
         if (k === undefined) reads.set(pk, (k = d.mapping.upstreamKeys(pk, down, up, context)));
         return k;
       };
-      return { key: d.key, keys, planned: plannedByAsset.get(d.key) };
+      return { key: d.key, keys, planned: plannedByAsset.get(d.key), idOf: idsOf(d.key) };
     });
     const planned = new Set<string>();
     plannedByAsset.set(key, planned);
@@ -117,7 +130,7 @@ export function plan(defs: PlannableDefinitions, request: PlanRequest, ledger: L
       const upstream: string[] = [];
       for (const dep of deps) {
         for (const upKey of dep.keys(partitionKey)) {
-          const id = stepId(dep.key, upKey);
+          const id = dep.idOf(upKey);
           inputs.push(id);
           if (dep.planned?.has(upKey)) upstream.push(id);
         }

@@ -56,7 +56,11 @@ async function write(
     if (r.watermark) {
       await deps.ledger.setWatermark({ ...r.watermark, updatedAt: deps.now() });
     }
-    return { rowCount: r.rowCount, dataVersion: r.dataVersion, ...(selector ? { selector } : {}) };
+    return {
+      rowCount: r.rowCount,
+      dataVersion: r.dataVersion,
+      ...(r.partition ? { selector: r.partition } : {}),
+    };
   }
   switch (asset.kind) {
     case 'scd2': {

@@ -73,6 +73,10 @@ export interface IngestResult {
   /** Content fingerprint of the partition's rows; equal rows give equal versions. */
   readonly dataVersion: string;
   readonly watermark?: WatermarkReport;
+  /** The rows of the partition, so the asset's checks look at just them (default: the whole table). */
+  readonly partition?:
+    | { readonly type: 'window'; readonly column: string; readonly start: string; readonly end: string }
+    | { readonly type: 'values'; readonly values: Readonly<Record<string, string>> };
 }
 
 /**

@@ -1,29 +1,188 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { DateTime } from 'luxon';
+import { NativeConnection } from '@temporalio/worker';
+import type { TesseraConfig } from '../../config/index.js';
+import { landingLoaders } from '../../sources/landing/landing-loaders.js';
+import {
+  createPinoLogger,
+  temporalLogger,
+  createWorker,
+  installRuntime,
+  startBackfill,
+  startPublish,
+  workflowUrl,
+} from '../../runtime/index.js';
+import type { BackfillSummary, PublishResult, ScheduleTickResult } from '../../workflows/types.js';
 import type { CliContext } from '../context.js';
-import { printPlan } from './plan.js';
-import { plan } from '../../planner/index.js';
-import { ledgerViewOf } from '../../ledger/index.js';
+import { printTable } from '../output.js';
+import { openPlatform } from '../platform.js';
+import { watchRun } from '../progress.js';
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/** The demo's own state: a fresh warehouse, ledger and landing folder under <stateDir>/demo. */
+function demoConfig(base: TesseraConfig, dir: string): TesseraConfig {
+  return {
+    ...base,
+    engines: { duckdb: { type: 'duckdb', path: join(dir, 'warehouse.duckdb') } },
+    defaultEngine: 'duckdb',
+    ledger: { type: 'sqlite', path: join(dir, 'ledger.sqlite') },
+    temporal: { ...base.temporal, taskQueue: `${base.temporal.taskQueue}-demo` },
+    // Landing files complete their period: no lateness to wait for.
+    lateness: { ...base.lateness, defaultMinutes: 0 },
+  };
+}
 
 /**
- * The README's main job. Today: load and validate BookMyEvent's catalog and plan 14 days of it.
- * It grows into the full pipeline (simulate, run through Temporal, publish) as the runtime lands.
+ * The README's main job: simulate BookMyEvent for N days into the landing folder, backfill all but the last day
+ * through real Temporal workflows, run the daily schedule's tick for the last day (materialize, then publish the
+ * groups behind the barrier), and print the marts.
  */
 export function registerDemo(program: Command, ctx: () => CliContext): void {
   program
     .command('demo')
     .description("BookMyEvent's pipeline end to end on the embedded default")
-    .option('--from <date>', 'first day', '2026-11-01')
-    .option('--to <date>', 'last day', '2026-11-14')
-    .action(async (opts: { from: string; to: string }) => {
-      const defs = await ctx().definitions();
-      const json = ctx().options.json ?? false;
-      if (!json) {
-        process.stdout.write(`Catalog: ${defs.assets.length} assets valid; publish groups: `);
-        process.stdout.write(
-          `${defs.publishGroups.map((g) => `${g.name} (${g.assets.join(', ')})`).join('; ')}\n`,
+    .option('--start <date>', 'first simulated day', '2026-11-01')
+    .option('--days <n>', 'days to simulate', (v) => Number(v), 14)
+    .option('--seed <n>', 'simulator seed', (v) => Number(v), 42)
+    .option('--scale <scale>', 'small | demo', 'demo')
+    .action(async (o: { start: string; days: number; seed: number; scale: 'small' | 'demo' }) => {
+      const c = ctx();
+      const dir = join(c.config.stateDir, 'demo');
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(join(dir, 'landing'), { recursive: true });
+      const config = demoConfig(c.config, dir);
+      const definitions = await c.definitions();
+      const first = DateTime.fromISO(o.start, { zone: 'utc' });
+      const last = first.plus({ days: o.days - 1 });
+      const day = (d: DateTime) => d.toISODate() ?? '';
+
+      const { simulate } = await import('../../simulator/index.js');
+      const t0 = performance.now();
+      const truth = await simulate({
+        seed: o.seed,
+        start: o.start,
+        days: o.days,
+        landingDir: join(dir, 'landing'),
+        scale: o.scale,
+      });
+      say(
+        `simulated ${o.days} days of BookMyEvent (seed ${o.seed}) in ${((performance.now() - t0) / 1000).toFixed(1)}s`,
+      );
+
+      // Warnings and up only: retried activities log at warn, the demo's own lines say what happens.
+      const logger = createPinoLogger({
+        name: 'tessera-demo',
+        level: process.env.TESSERA_LOG_LEVEL ?? 'error',
+      });
+      installRuntime({ logger: temporalLogger(logger) });
+      const platform = await openPlatform({
+        config,
+        definitions,
+        logger,
+        loadersFor: (engines) =>
+          landingLoaders({
+            engine: engines.duckdb ?? (undefined as never),
+            landingDir: join(dir, 'landing'),
+            piiKey: process.env.TESSERA_PII_KEY ?? 'demo-only-pii-key',
+            pii: { user_db: { email: 'hash', phone: 'hash' } },
+          }),
+      });
+      const connection = await NativeConnection.connect({ address: config.temporal.address });
+      const worker = await createWorker({
+        connection,
+        taskQueue: config.temporal.taskQueue,
+        activities: platform.activities,
+        maxConcurrentActivityTaskExecutions: 2,
+      });
+      const running = worker.run();
+      const client = await c.client();
+      const target = { taskQueue: config.temporal.taskQueue, uiBaseUrl: config.temporal.uiUrl };
+      let failed = false;
+      try {
+        say(`Temporal UI: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
+        const backfillId = `demo-${day(first)}-${o.seed}-${Date.now()}`;
+        const backfill = await startBackfill(client, target, {
+          backfillId,
+          request: { selection: '*', range: { from: day(first), to: day(last.minus({ days: 1 })) } },
+          only: 'missing',
+          concurrency: 2,
+        });
+        say(
+          `backfill ${day(first)}..${day(last.minus({ days: 1 }))}: ${workflowUrl(backfill.workflowId, { baseUrl: target.uiBaseUrl })}`,
         );
+        const b = await watchRun<BackfillSummary>(backfill, { json: false, label: 'backfill' });
+        say(`backfill ${b.status}: ${b.done} partitions built, ${b.failed} failed, ${b.skipped} skipped`);
+        failed ||= b.status !== 'completed';
+
+        // The daily schedule's tick for the last day, as Temporal would start it the next morning.
+        const daily = definitions.schedules.find((s) => s.name === 'daily');
+        const asOf = last.plus({ days: 1, hours: 2, minutes: 30 }).toISO() ?? '';
+        const tick = await client.workflow.start('scheduleTickWorkflow', {
+          taskQueue: target.taskQueue,
+          workflowId: `tessera/tick/demo-${backfillId}`,
+          args: [
+            {
+              schedule: 'daily',
+              selection: '*',
+              publishGroups: daily?.publishGroups ?? [],
+              asOf,
+              uiBaseUrl: target.uiBaseUrl,
+              concurrency: 2,
+              publish: { pollInitial: '1s', timeout: '2m' },
+            },
+          ],
+        });
+        const t = await watchRun<ScheduleTickResult>(tick, { json: false, label: `tick ${day(last)}` });
+        say(
+          `tick ${day(last)}: ${t.materialize.status}, ${t.materialize.succeeded} built, ${t.materialize.failed} failed`,
+        );
+        failed ||= t.materialize.status !== 'success';
+        for (const id of t.publishWorkflowIds) {
+          const r = (await client.workflow.getHandle(id).result()) as PublishResult;
+          say(
+            `publish ${id.split('/').slice(-2).join(' @ ')}: ${r.status}${r.status === 'published' ? ` (version ${r.version})` : ` — waiting on ${r.waitingOn.slice(0, 3).join('; ')}`}`,
+          );
+          failed ||= r.status !== 'published';
+        }
+        // Backfilled days are published too, oldest first, so every group serves history.
+        for (const group of definitions.publishGroups.map((g) => g.name)) {
+          const pub = await startPublish(client, target, {
+            group,
+            partitionKey: day(last),
+            pollInitial: '1s',
+            timeout: '1m',
+          });
+          await pub.result();
+        }
+
+        const engine = platform.engines.duckdb;
+        if (engine) {
+          say('\nreporting.mart_daily_revenue (published, last 5 days):');
+          printTable(
+            await engine.query(
+              `select day, bookings_confirmed, bookings_refunded, net_revenue_cents from reporting.mart_daily_revenue order by day desc limit 5`,
+            ),
+          );
+          say('\nmarketing.mart_marketing_roas by platform (last day):');
+          printTable(
+            await engine.query(
+              `select platform, round(sum(spend_usd), 2) as spend_usd, sum(bookings) as bookings, round(sum(revenue), 2) as revenue from marketing.mart_marketing_roas group by platform order by platform`,
+            ),
+          );
+          say(`\nsimulator truth: ${JSON.stringify(truth).slice(0, 200)}…`);
+        }
+        say(
+          `\nQuery the warehouse: node bin/tessera.js query "select * from reporting.mart_daily_revenue" (DuckDB file ${join(dir, 'warehouse.duckdb')})`,
+        );
+      } finally {
+        worker.shutdown();
+        await running;
+        await connection.close();
+        await platform.close();
       }
-      const p = plan(defs, { selection: '*', range: { from: opts.from, to: opts.to } }, ledgerViewOf([]));
-      printPlan(json ? p : { ...p, steps: p.steps.filter((s) => !s.partitionKey.includes('T')) }, json);
+      if (failed) process.exitCode = 1;
     });
 }

@@ -25,7 +25,7 @@ const adRowsSchema = z.array(
     clicks: z.number(),
     // Micros can pass 2^53: the connectors carry them as decimal strings.
     spend_micros: z.union([z.string().regex(/^\d+$/), z.number().int()]).transform(String),
-    currency: z.string(),
+    account_currency: z.string(),
     conversions: z.number(),
   }),
 );
@@ -105,6 +105,7 @@ function debeziumLoader(o: LandingOptions, db: string): SourceLoader {
           where: '_commit_time >= CAST(? AS TIMESTAMPTZ) AND _commit_time < CAST(? AS TIMESTAMPTZ)',
           params: [w.start, w.end],
           key: `_lsn || ':' || CAST(_seq AS VARCHAR)`,
+          partition: { type: 'window', column: '_commit_time', ...w },
         },
         watermark,
       );
@@ -145,6 +146,7 @@ function snowplowLoader(o: LandingOptions): SourceLoader {
           where: 'derived_tstamp >= CAST(? AS TIMESTAMPTZ) AND derived_tstamp < CAST(? AS TIMESTAMPTZ)',
           params: [w.start, w.end],
           key: 'event_id',
+          partition: { type: 'window', column: 'derived_tstamp', ...w },
         },
         (await landedThrough(join(o.landingDir, 'snowplow'), 'snowplow')) ??
           (watermark ? { source: 'snowplow', watermark } : undefined),
@@ -171,8 +173,14 @@ function fxLoader(o: LandingOptions): SourceLoader {
           where: 'CAST(date AS VARCHAR) = ?',
           params: [w.start.slice(0, 10)],
           key: 'currency',
+          partition: { type: 'values', values: { date: w.start.slice(0, 10) } },
         },
-        last ? { source: 'fx', watermark: `${last}T23:59:59.999Z` } : undefined,
+        last
+          ? {
+              source: 'fx',
+              watermark: DateTime.fromISO(last, { zone: 'utc' }).plus({ days: 1 }).toISO() ?? last,
+            }
+          : undefined,
       );
     },
   };
@@ -189,7 +197,9 @@ function adsLoader(o: LandingOptions): SourceLoader {
     async ingest(req) {
       const file = join(o.landingDir, 'ads', 'campaign_daily.json');
       if (existsSync(file) && landedFile !== file) {
-        const rows = adRowsSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+        const rows: AdReportRow[] = adRowsSchema
+          .parse(JSON.parse(readFileSync(file, 'utf8')))
+          .map(({ account_currency, ...r }) => ({ ...r, currency: account_currency }));
         const byPartition = new Map<string, AdReportRow[]>();
         for (const r of rows) {
           const key = adPartitionKey(r);
@@ -219,6 +229,7 @@ function adsLoader(o: LandingOptions): SourceLoader {
           where: 'CAST(date AS VARCHAR) = ? AND platform = ?',
           params: [date, platform],
           key: `account_id || ':' || campaign_id || ':' || CAST(spend_micros AS VARCHAR)`,
+          partition: { type: 'values', values: { date, platform } },
         },
         through ? { source: 'ads', watermark: through } : undefined,
       );

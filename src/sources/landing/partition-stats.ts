@@ -7,7 +7,13 @@ import type { IngestResult, WatermarkReport } from '../types.js';
  */
 export async function partitionStats(
   engine: Engine,
-  opts: { table: string; where: string; params: readonly (string | number)[]; key: string },
+  opts: {
+    table: string;
+    where: string;
+    params: readonly (string | number)[];
+    key: string;
+    partition: NonNullable<IngestResult['partition']>;
+  },
   watermark?: WatermarkReport,
 ): Promise<IngestResult> {
   const exists = await engine.describeTable(opts.table);
@@ -18,6 +24,7 @@ export async function partitionStats(
   );
   const n = Number(r?.n ?? 0);
   return {
+    partition: opts.partition,
     rowCount: n,
     dataVersion: n === 0 ? 'empty' : `${n}:${r?.lo ?? ''}:${r?.hi ?? ''}`,
     ...(watermark ? { watermark } : {}),

@@ -29,9 +29,10 @@ export const clickstreamAssets = [
     primaryKey: ['session_id'],
     sql: `
       with events as (
+        -- 30 minutes before the day decide whether its first events continue a session from the day before.
         select domain_userid, user_id, derived_tstamp as ts, event_name, mkt_source, mkt_medium, mkt_campaign
         from raw.snowplow_events
-        where derived_tstamp >= {{ partition_start }} and derived_tstamp < {{ partition_end }}
+        where derived_tstamp >= {{ partition_start }} - interval 30 minute and derived_tstamp < {{ partition_end }}
       ), gaps as (
         select *, case when lag(ts) over (partition by domain_userid order by ts) is null
                         or ts - lag(ts) over (partition by domain_userid order by ts) > interval 30 minute
@@ -45,7 +46,8 @@ export const clickstreamAssets = [
              count(*) filter (where event_name = 'page_view') as page_views,
              arg_min(mkt_source, ts) as mkt_source, arg_min(mkt_medium, ts) as mkt_medium,
              arg_min(mkt_campaign, ts) as mkt_campaign
-      from numbered group by domain_userid, n`,
+      from numbered group by domain_userid, n
+      having min(ts) >= {{ partition_start }}`,
     owners: ['growth-analytics'],
     tags: ['clickstream'],
     group: 'clickstream',

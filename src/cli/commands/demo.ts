@@ -19,6 +19,7 @@ import type { CliContext } from '../context.js';
 import { printTable } from '../output.js';
 import { openPlatform } from '../platform.js';
 import { watchRun } from '../progress.js';
+import { reconcile } from '../reconcile.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -172,7 +173,13 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
               `select platform, round(sum(spend_usd), 2) as spend_usd, sum(bookings) as bookings, round(sum(revenue), 2) as revenue from marketing.mart_marketing_roas group by platform order by platform`,
             ),
           );
-          say(`\nsimulator truth: ${JSON.stringify(truth).slice(0, 200)}…`);
+          const days = Array.from({ length: o.days }, (_, i) => day(first.plus({ days: i })));
+          const r = await reconcile(engine, truth, days);
+          say(
+            `\nreconciled with the simulator's ground truth: ${r.checked - r.mismatches.length}/${r.checked} figures match`,
+          );
+          for (const m of r.mismatches.slice(0, 20)) say(`  MISMATCH ${m}`);
+          failed ||= r.mismatches.length > 0;
         }
         say(
           `\nQuery the warehouse: node bin/tessera.js query "select * from reporting.mart_daily_revenue" (DuckDB file ${join(dir, 'warehouse.duckdb')})`,

@@ -1,0 +1,61 @@
+import type { Engine } from '../engines/index.js';
+import type { GroundTruth } from '../simulator/index.js';
+
+export interface Reconciliation {
+  readonly checked: number;
+  readonly mismatches: readonly string[];
+}
+
+const num = (v: unknown): number => Number(v ?? 0);
+
+/**
+ * Compares the marts with the simulator's ground truth: revenue and bookings per day (exact), sessions per day
+ * (exact) and ad spend per platform and account-local day in USD (to a millionth, the truth's rounding).
+ */
+export async function reconcile(
+  engine: Engine,
+  truth: GroundTruth,
+  days: readonly string[],
+): Promise<Reconciliation> {
+  const mismatches: string[] = [];
+  let checked = 0;
+  const expectEqual = (what: string, got: number, want: number, tolerance = 0) => {
+    checked++;
+    if (Math.abs(got - want) > tolerance) mismatches.push(`${what}: warehouse ${got}, truth ${want}`);
+  };
+  const revenue = new Map(
+    (
+      await engine.query(
+        `select cast(day as varchar) as day, bookings_confirmed, bookings_refunded, net_revenue_cents from reporting.mart_daily_revenue`,
+      )
+    ).map((r) => [String(r.day), r]),
+  );
+  const sessions = new Map(
+    (
+      await engine.query(`select _partition as day, count(*) as n from clickstream.fct_sessions group by 1`)
+    ).map((r) => [String(r.day), num(r.n)]),
+  );
+  const spend = new Map(
+    (
+      await engine.query(
+        `select cast(date as varchar) as day, platform, sum(spend_usd) as usd from marketing.fct_ad_spend group by 1, 2`,
+      )
+    ).map((r) => [`${String(r.day)}|${String(r.platform)}`, num(r.usd)]),
+  );
+  for (const d of truth.daily.filter((x) => days.includes(x.date))) {
+    const r = revenue.get(d.date);
+    expectEqual(`${d.date} bookings confirmed`, num(r?.bookings_confirmed), d.bookings_confirmed);
+    expectEqual(`${d.date} bookings refunded`, num(r?.bookings_refunded), d.bookings_refunded);
+    expectEqual(`${d.date} net revenue cents`, num(r?.net_revenue_cents), d.net_revenue_cents);
+    expectEqual(`${d.date} sessions`, sessions.get(d.date) ?? 0, d.sessions);
+  }
+  for (const a of truth.ads_daily.filter((x) => days.includes(x.date))) {
+    expectEqual(
+      `${a.date} ${a.platform} spend USD`,
+      spend.get(`${a.date}|${a.platform}`) ?? 0,
+      a.spend_usd,
+      1e-4,
+    );
+  }
+  return { checked, mismatches };
+}

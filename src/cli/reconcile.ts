@@ -59,3 +59,24 @@ export async function reconcile(
   }
   return { checked, mismatches };
 }
+
+/**
+ * A content fingerprint of every table and view analysts can read (row count and an order-independent hash per
+ * table), leaving out engine bookkeeping and run-named physical versions. Equal warehouses give equal prints.
+ */
+export async function warehouseFingerprint(engine: Engine): Promise<Record<string, string>> {
+  const tables = await engine.query(
+    `select table_schema || '.' || table_name as name from information_schema.tables
+     where table_schema not in ('tessera_meta', 'information_schema', 'pg_catalog') and table_name not like '\\_\\_v\\_%' escape '\\'
+     order by 1`,
+  );
+  const out: Record<string, string> = {};
+  for (const { name } of tables) {
+    const [schema, table] = String(name).split('.') as [string, string];
+    const [r] = await engine.query(
+      `select count(*)::BIGINT as n, coalesce(sum(hash(t::VARCHAR)), 0)::VARCHAR as h from "${schema}"."${table}" as t`,
+    );
+    out[String(name)] = `${num(r?.n)}:${String(r?.h ?? '')}`;
+  }
+  return out;
+}

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -19,7 +20,7 @@ import type { CliContext } from '../context.js';
 import { printTable } from '../output.js';
 import { openPlatform } from '../platform.js';
 import { watchRun } from '../progress.js';
-import { reconcile } from '../reconcile.js';
+import { reconcile, warehouseFingerprint } from '../reconcile.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -180,6 +181,11 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
           );
           for (const m of r.mismatches.slice(0, 20)) say(`  MISMATCH ${m}`);
           failed ||= r.mismatches.length > 0;
+          const print = await warehouseFingerprint(engine);
+          const digest = createHash('sha256').update(JSON.stringify(print)).digest('hex').slice(0, 16);
+          say(
+            `warehouse fingerprint: ${digest} (${Object.keys(print).length} tables and views; equal runs print equal)`,
+          );
         }
         say(
           `\nQuery the warehouse: node bin/tessera.js query "select * from reporting.mart_daily_revenue" (DuckDB file ${join(dir, 'warehouse.duckdb')})`,

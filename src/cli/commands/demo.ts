@@ -97,7 +97,7 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
         connection,
         taskQueue: config.temporal.taskQueue,
         activities: platform.activities,
-        maxConcurrentActivityTaskExecutions: 2,
+        maxConcurrentActivityTaskExecutions: 4,
       });
       const running = worker.run();
       const client = await c.client();
@@ -110,7 +110,7 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
           backfillId,
           request: { selection: '*', range: { from: day(first), to: day(last.minus({ days: 1 })) } },
           only: 'missing',
-          concurrency: 2,
+          concurrency: 4,
         });
         say(
           `backfill ${day(first)}..${day(last.minus({ days: 1 }))}: ${workflowUrl(backfill.workflowId, { baseUrl: target.uiBaseUrl })}`,
@@ -132,7 +132,7 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
               publishGroups: daily?.publishGroups ?? [],
               asOf,
               uiBaseUrl: target.uiBaseUrl,
-              concurrency: 2,
+              concurrency: 4,
               publish: { pollInitial: '1s', timeout: '2m' },
             },
           ],

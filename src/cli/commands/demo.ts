@@ -168,7 +168,7 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
               `select day, bookings_confirmed, bookings_refunded, net_revenue_cents from reporting.mart_daily_revenue order by day desc limit 5`,
             ),
           );
-          say('\nmarketing.mart_marketing_roas by platform (last day):');
+          say('\nmarketing.mart_marketing_roas by platform (all days):');
           printTable(
             await engine.query(
               `select platform, round(sum(spend_usd), 2) as spend_usd, sum(bookings) as bookings, round(sum(revenue), 2) as revenue from marketing.mart_marketing_roas group by platform order by platform`,

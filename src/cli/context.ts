@@ -1,18 +1,24 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { loadConfig, type TesseraConfig } from '../config/index.js';
 import type { Definitions } from '../dsl/index.js';
-import { openLedger, type Ledger } from '../ledger/index.js';
+import type { Ledger } from '../ledger/index.js';
 import type { Client, Connection } from '@temporalio/client';
-import { connectClient } from '../runtime/client.js';
+import { SCHEDULE_ID_PREFIX } from '../runtime/ids.js';
+import { loadDefinitionsModule, type DefinitionsModule } from './definitions-module.js';
 
 /** Options every command accepts. */
 export interface GlobalOptions {
   readonly config?: string;
   readonly json?: boolean;
+  /** A definitions module instead of BookMyEvent's catalog (also TESSERA_DEFINITIONS). */
+  readonly definitions?: string;
 }
 
 /** Lazily loaded config, definitions and ledger for one CLI invocation. */
 export class CliContext {
   private cfg: TesseraConfig | undefined;
+  private module: Promise<DefinitionsModule> | undefined;
   private ledgerPromise: Promise<Ledger> | undefined;
   private temporal: Promise<{ connection: Connection; client: Client }> | undefined;
 
@@ -23,20 +29,35 @@ export class CliContext {
     return this.cfg;
   }
 
+  get json(): boolean {
+    return this.options.json ?? false;
+  }
+
+  /** The definitions module: BookMyEvent's catalog unless --definitions / TESSERA_DEFINITIONS names another. */
+  definitionsModule(): Promise<DefinitionsModule> {
+    this.module ??= loadDefinitionsModule(this.options.definitions ?? process.env.TESSERA_DEFINITIONS);
+    return this.module;
+  }
+
   async definitions(): Promise<Definitions> {
     // The catalog is code: loading it validates it.
-    const { bookMyEvent } = await import('../assets/index.js');
-    return bookMyEvent;
+    return (await this.definitionsModule()).definitions;
   }
 
   ledger(): Promise<Ledger> {
-    this.ledgerPromise ??= openLedger(this.config.ledger);
+    const ledger = this.config.ledger;
+    if (ledger.type === 'sqlite') mkdirSync(dirname(ledger.path), { recursive: true });
+    // Loaded on first use, like the Temporal client: most commands need one or neither.
+    this.ledgerPromise ??= import('../ledger/index.js').then((m) => m.openLedger(ledger));
     return this.ledgerPromise;
   }
 
   /** Temporal client for the configured server; the error says how to start one when none answers. */
   async client(): Promise<Client> {
-    this.temporal ??= connectClient(this.config.temporal).catch((e: unknown) => {
+    this.temporal ??= (async () => {
+      const { connectClient } = await import('../runtime/client.js');
+      return connectClient(this.config.temporal);
+    })().catch((e: unknown) => {
       throw new Error(
         `cannot reach Temporal at ${this.config.temporal.address} (${(e as Error).message}); start one with \`tessera dev\``,
       );
@@ -49,8 +70,17 @@ export class CliContext {
     return { taskQueue: this.config.temporal.taskQueue, uiBaseUrl: this.config.temporal.uiUrl };
   }
 
+  /**
+   * Schedules belong to a deployment, named by its task queue: `tessera/schedule/<taskQueue>/<name>`. Applying
+   * one deployment's schedules then never deletes another's on a shared namespace (or a test's).
+   */
+  get schedulePrefix(): string {
+    return `${SCHEDULE_ID_PREFIX}${this.config.temporal.taskQueue}/`;
+  }
+
+  /** Releases what was opened; never throws (the command's own error matters more). */
   async close(): Promise<void> {
-    if (this.ledgerPromise) await (await this.ledgerPromise).close();
-    if (this.temporal) await (await this.temporal).connection.close();
+    await this.ledgerPromise?.then((l) => l.close()).catch(() => undefined);
+    await this.temporal?.then((t) => t.connection.close()).catch(() => undefined);
   }
 }

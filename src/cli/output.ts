@@ -4,7 +4,7 @@ export function printJson(value: unknown): void {
 }
 
 export function printTable(rows: readonly Record<string, unknown>[], columns?: readonly string[]): void {
-  if (rows.length === 0) {
+  if (rows.length === 0 && !columns) {
     process.stdout.write('(no rows)\n');
     return;
   }
@@ -19,4 +19,16 @@ export function printTable(rows: readonly Record<string, unknown>[], columns?: r
       .trimEnd();
   process.stdout.write(`${line(cols)}\n${line(widths.map((w) => '-'.repeat(w)))}\n`);
   for (const r of rows) process.stdout.write(`${line(cols.map((c) => text(r[c])))}\n`);
+  if (rows.length === 0) process.stdout.write('(no rows)\n');
+}
+
+/** RFC 4180 CSV: a header line, then one line per row; NULL is an empty field, objects are JSON. */
+export function printCsv(rows: readonly Record<string, unknown>[], columns: readonly string[]): void {
+  const field = (v: unknown): string => {
+    const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const lines = [columns.map(field).join(',')];
+  for (const r of rows) lines.push(columns.map((c) => field(r[c])).join(','));
+  process.stdout.write(`${lines.join('\r\n')}\r\n`);
 }

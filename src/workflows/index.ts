@@ -11,3 +11,4 @@ export { materializeWorkflow } from './materialize.js';
 export { backfillWorkflow } from './backfill.js';
 export { publishWorkflow } from './publish.js';
 export { scheduleTickWorkflow } from './tick.js';
+export { queryWorkflow, rollbackGroupWorkflow } from './query.js';

@@ -1,30 +1,22 @@
 import type { Command } from 'commander';
 import { DateTime } from 'luxon';
-import { createEngine } from '../../engines/index.js';
-import {
-  applySchedules,
-  listSchedules,
-  pauseSchedule,
-  triggerSchedule,
-  unpauseSchedule,
-} from '../../runtime/index.js';
-import { partitionKeysFor } from '../../planner/index.js';
+import { partitionKeysFor, plan } from '../../planner/index.js';
 import type { CliContext } from '../context.js';
-import { UsageError } from '../errors.js';
 import { printJson, printTable } from '../output.js';
-import { planRequestFrom, type RangeOptions } from './plan.js';
+import { assertCovers, planRequestFrom, type RangeOptions } from './plan.js';
 
-type Health = 'fresh' | 'stale' | 'failed' | 'missing' | 'running';
-const SYMBOL: Record<Health, string> = { fresh: '■', stale: '▒', failed: '✗', missing: '·', running: '▶' };
+type Health = 'fresh' | 'stale' | 'failed' | 'missing';
+const SYMBOL: Record<Health, string> = { fresh: '■', stale: '▒', failed: '✗', missing: '·' };
+const GRID_WIDTH = 60;
 
-/** status, checks, publish and schedules: reading the ledger and steering Temporal. */
+/** status and checks: reading the ledger. */
 export function registerOps(program: Command, ctx: () => CliContext): void {
   program
     .command('status')
-    .description('partition health grid: fresh ■, stale ▒, failed ✗, missing ·')
+    .description('partition health grid: fresh ■, stale ▒, failed ✗, missing · (exit 1 when any failed)')
     .option('-s, --select <selection>', 'asset selection', '*')
-    .option('--from <date>', 'first partition')
-    .option('--to <date>', 'last partition')
+    .option('--from <date>', 'first partition (default: 6 days before --to)')
+    .option('--to <date>', 'last partition (default: yesterday, UTC)')
     .action(async (o: RangeOptions & { select: string }) => {
       const c = ctx();
       const defs = await c.definitions();
@@ -32,14 +24,12 @@ export function registerOps(program: Command, ctx: () => CliContext): void {
       const to = o.to ?? DateTime.utc().minus({ days: 1 }).toISODate() ?? '';
       const from = o.from ?? DateTime.fromISO(to).minus({ days: 6 }).toISODate() ?? '';
       const request = planRequestFrom(o.select, { from, to });
-      const ledger = await c.ledger();
-      const view = await ledger.view(keys);
-      const { plan } = await import('../../planner/index.js');
+      assertCovers(defs, keys, request);
+      const view = await (await c.ledger()).view(keys);
       const stale = new Set(plan(defs, request, view).steps.map((s) => s.id));
       const rows = keys.map((key) => {
-        const a = defs.asset(key);
         const cells: Record<string, Health> = {};
-        for (const pk of partitionKeysFor(a.partitions, request.range, undefined)) {
+        for (const pk of partitionKeysFor(defs.asset(key).partitions, request.range, undefined)) {
           const latest = view.latest(key, pk);
           cells[pk] = !latest
             ? 'missing'
@@ -49,37 +39,53 @@ export function registerOps(program: Command, ctx: () => CliContext): void {
                 ? 'stale'
                 : 'fresh';
         }
-        return { key, cells };
+        const counts = { fresh: 0, stale: 0, failed: 0, missing: 0 };
+        for (const h of Object.values(cells)) counts[h]++;
+        return { key, counts, cells };
       });
-      if (c.options.json) return printJson({ from, to, assets: rows });
+      if (rows.some((r) => r.counts.failed > 0)) process.exitCode = 1;
+      if (c.json) return printJson({ from, to, assets: rows });
+      const width = Math.max(...rows.map((r) => r.key.length), 5);
+      const gridWidth = Math.max(...rows.map((r) => Math.min(Object.keys(r.cells).length, GRID_WIDTH + 1)));
       for (const r of rows) {
         const cells = Object.values(r.cells);
-        const counts = (['fresh', 'stale', 'failed', 'missing'] as const).map(
-          (h) => `${cells.filter((x) => x === h).length} ${h}`,
-        );
-        const grid =
-          cells.length > 60
-            ? `${cells
-                .slice(0, 60)
-                .map((h) => SYMBOL[h])
-                .join('')}…`
-            : cells.map((h) => SYMBOL[h]).join('');
-        process.stdout.write(`${r.key.padEnd(42)} ${grid.padEnd(26)} ${counts.join(', ')}\n`);
+        const grid = cells
+          .slice(0, GRID_WIDTH)
+          .map((h) => SYMBOL[h])
+          .join('');
+        const more = cells.length > GRID_WIDTH ? '…' : '';
+        const counts = Object.entries(r.counts)
+          .filter(([, n]) => n > 0)
+          .map(([h, n]) => `${n} ${h}`)
+          .join(', ');
+        process.stdout.write(`${r.key.padEnd(width)}  ${(grid + more).padEnd(gridWidth)}  ${counts}\n`);
       }
-      if (rows.some((r) => Object.values(r.cells).includes('failed'))) process.exitCode = 1;
+      process.stdout.write(`${from} … ${to}   ■ fresh  ▒ stale  ✗ failed  · missing\n`);
     });
 
   program
     .command('checks')
-    .description('latest check results per asset partition')
+    .description(
+      'check results of the latest materialization of each partition (exit 1 when a blocking one failed)',
+    )
     .option('-s, --select <selection>', 'asset selection', '*')
-    .action(async (o: { select: string }) => {
+    .option('--from <date>', 'first partition')
+    .option('--to <date>', 'last partition')
+    .option('--failed', 'only checks that failed')
+    .action(async (o: RangeOptions & { select: string; failed?: boolean }) => {
       const c = ctx();
       const defs = await c.definitions();
+      planRequestFrom(o.select, { from: o.from, to: o.to }); // validates the dates
       const ledger = await c.ledger();
       const rows = [];
-      for (const m of await ledger.materializations({ assetKeys: defs.select(o.select) })) {
+      const latest = await ledger.materializations({
+        assetKeys: defs.select(o.select),
+        ...(o.from !== undefined ? { from: o.from } : {}),
+        ...(o.to !== undefined ? { to: o.to } : {}),
+      });
+      for (const m of latest) {
         for (const r of await ledger.checkResults(m.assetKey, m.partitionKey, m.runId)) {
+          if (o.failed && r.passed) continue;
           rows.push({
             asset: r.assetKey,
             partition: r.partitionKey,
@@ -87,95 +93,14 @@ export function registerOps(program: Command, ctx: () => CliContext): void {
             blocking: r.blocking,
             passed: r.passed,
             failing_rows: r.failingRows,
+            detail: r.detail ?? '',
           });
         }
       }
-      if (c.options.json) printJson(rows);
-      else printTable(rows);
       if (rows.some((r) => !r.passed && r.blocking)) process.exitCode = 1;
-    });
-
-  const publish = program.command('publish').description('publish groups: status and rollback');
-  publish.command('status [group]').action(async (group?: string) => {
-    const c = ctx();
-    const defs = await c.definitions();
-    const groups = group ? [group] : defs.publishGroups.map((g) => g.name);
-    const known = defs.publishGroups.map((g) => g.name);
-    for (const g of groups)
-      if (!known.includes(g))
-        throw new UsageError(`unknown publish group "${g}"; groups: ${known.join(', ')}`);
-    const ledger = await c.ledger();
-    const out = await Promise.all(
-      groups.map(async (g) => ({ group: g, publications: (await ledger.publications(g)).slice(-5) })),
-    );
-    if (c.options.json) return printJson(out);
-    for (const o of out) {
-      const last = o.publications.at(-1);
-      process.stdout.write(
-        `${o.group}: ${last ? `version ${last.version} published ${last.publishedAt} by ${last.runId}` : 'never published'}\n`,
+      if (c.json) return printJson(rows);
+      printTable(
+        rows.map((r) => ({ ...r, passed: r.passed ? 'ok' : 'FAILED', detail: r.detail.slice(0, 60) })),
       );
-    }
-  });
-  publish
-    .command('rollback <group>')
-    .description('serve the previous version of a group again (needs the warehouse: stop the worker)')
-    .action(async (group: string) => {
-      const c = ctx();
-      const defs = await c.definitions();
-      if (!defs.publishGroups.some((g) => g.name === group))
-        throw new UsageError(`unknown publish group "${group}"`);
-      const engine = await createEngine(c.config.engines[c.config.defaultEngine]);
-      try {
-        const r = await engine.rollbackPublishGroup(group);
-        if (c.options.json) printJson(r);
-        else process.stdout.write(`${group} now serves version ${r.state.version}\n`);
-      } finally {
-        await engine.close();
-      }
     });
-
-  const schedules = program.command('schedules').description('Temporal Schedules declared in code');
-  schedules
-    .command('apply')
-    .option('--dry-run', 'print the diff only')
-    .action(async (o: { dryRun?: boolean }) => {
-      const c = ctx();
-      const defs = await c.definitions();
-      const diff = await applySchedules(await c.client(), defs.schedules, {
-        taskQueue: c.target.taskQueue,
-        tick: { uiBaseUrl: c.target.uiBaseUrl },
-        dryRun: o.dryRun ?? false,
-      });
-      if (c.options.json) return printJson(diff);
-      for (const [what, names] of Object.entries(diff))
-        for (const n of names as string[]) process.stdout.write(`${what.padEnd(9)} ${n}\n`);
-    });
-  schedules.command('list').action(async () => {
-    const c = ctx();
-    const rows = (await listSchedules(await c.client())).map((s) => ({
-      name: s.name,
-      paused: s.paused,
-      next: s.nextActionTimes[0]?.toISOString() ?? '',
-      recent: s.recentWorkflowIds.length,
-    }));
-    if (c.options.json) printJson(rows);
-    else printTable(rows);
-  });
-  for (const [name, fn] of [
-    ['pause', pauseSchedule],
-    ['unpause', unpauseSchedule],
-  ] as const) {
-    schedules.command(`${name} <schedule>`).action(async (s: string) => {
-      const c = ctx();
-      await fn(await c.client(), s);
-      if (c.options.json) printJson({ schedule: s, [name]: true });
-      else process.stdout.write(`${name}d ${s}\n`);
-    });
-  }
-  schedules.command('trigger <schedule>').action(async (s: string) => {
-    const c = ctx();
-    await triggerSchedule(await c.client(), s);
-    if (c.options.json) printJson({ schedule: s, triggered: true });
-    else process.stdout.write(`triggered ${s}\n`);
-  });
 }

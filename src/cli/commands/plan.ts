@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { plan, type Plan, type PlanRequest } from '../../planner/index.js';
+import { DateTime } from 'luxon';
+import type { Definitions } from '../../dsl/index.js';
+import { partitionKeysFor, plan, timeDimensionOf, type Plan, type PlanRequest } from '../../planner/index.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { printJson, printTable } from '../output.js';
@@ -18,8 +20,8 @@ export function planRequestFrom(selection: string, o: RangeOptions & { force?: b
     ['--from', o.from],
     ['--to', o.to],
   ] as const) {
-    if (v !== undefined && !DATE.test(v))
-      throw new UsageError(`${flag} "${v}" is not a date like 2026-11-24`);
+    if (v !== undefined && (!DATE.test(v) || !DateTime.fromISO(v.length === 13 ? `${v}:00` : v).isValid))
+      throw new UsageError(`${flag} "${v}" is not a date like 2026-11-24 (or an hour like 2026-11-24T13)`);
   }
   if (o.partition !== undefined && (o.from !== undefined || o.to !== undefined)) {
     throw new UsageError('give either --partition or --from/--to, not both');
@@ -36,9 +38,35 @@ export function planRequestFrom(selection: string, o: RangeOptions & { force?: b
   };
 }
 
+/**
+ * A --partition or --from/--to that names no partition of any selected asset is a mistake, not an empty plan:
+ * the error names the first valid key (or the nearest one, from the DSL's PartitionError).
+ */
+export function assertCovers(defs: Definitions, keys: readonly string[], request: PlanRequest): void {
+  const partitioned = keys.map((k) => defs.asset(k)).filter((a) => a.partitions !== undefined);
+  const [first] = partitioned;
+  if (!first?.partitions) return;
+  for (const pk of request.partitionKeys ?? []) {
+    if (partitioned.some((a) => partitionKeysFor(a.partitions, undefined, [pk]).length > 0)) continue;
+    first.partitions.assertHas(pk); // throws a PartitionError with the nearest valid key
+    throw new UsageError(`--partition ${pk} names no partition of the selected assets`);
+  }
+  const range = request.range;
+  if (range && !partitioned.some((a) => partitionKeysFor(a.partitions, range, undefined).length > 0)) {
+    const firstKeys = partitioned
+      .map((a) => timeDimensionOf(a.partitions)?.firstKey)
+      .filter((k): k is string => k !== undefined)
+      .sort();
+    throw new UsageError(
+      `--from ${range.from} --to ${range.to} covers no partition of the selected assets${firstKeys[0] ? `; the first one is ${firstKeys[0]}` : ''}`,
+    );
+  }
+}
+
 export async function planFor(ctx: CliContext, request: PlanRequest): Promise<Plan> {
   const defs = await ctx.definitions();
   const keys = defs.select(request.selection);
+  assertCovers(defs, keys, request);
   const ledger = await ctx.ledger();
   return plan(defs, request, await ledger.view(keys));
 }
@@ -73,6 +101,6 @@ export function registerPlan(program: Command, ctx: () => CliContext): void {
     .option('--force', 'plan fresh partitions too')
     .action(async (opts: RangeOptions & { select: string; force?: boolean }) => {
       const p = await planFor(ctx(), planRequestFrom(opts.select, opts));
-      printPlan(p, ctx().options.json ?? false);
+      printPlan(p, ctx().json);
     });
 }

@@ -1,34 +1,64 @@
 import type { Command } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
-import { createPinoLogger, createWorker, installRuntime } from '../../runtime/index.js';
+import { pino, type Logger } from 'pino';
+import { createWorker, installRuntime, temporalLogger } from '../../runtime/index.js';
 import type { CliContext } from '../context.js';
 import { openPlatform } from '../platform.js';
+import { positive } from './run.js';
 
-/** Runs a worker until SIGINT/SIGTERM: every Tessera workflow and the activities over this config's engines. */
+/** Logs go to stderr: stdout is for what a command prints (`tessera dev --json` prints its addresses there). */
+export function cliLogger(name: string): Logger {
+  return pino({ name, level: process.env.TESSERA_LOG_LEVEL ?? 'info' }, pino.destination(2));
+}
+
+/**
+ * Runs a worker until SIGINT/SIGTERM (the SDK Runtime turns them into a graceful shutdown) or `signal`: every
+ * Tessera workflow and the activities over this config's engines, with the definitions module's loaders.
+ */
 export async function runWorker(
   ctx: CliContext,
-  opts: { concurrency?: number; signal?: AbortSignal } = {},
+  opts: { concurrency?: number; signal?: AbortSignal; onReady?: () => void } = {},
 ): Promise<void> {
-  const logger = createPinoLogger({ name: 'tessera-worker' });
-  installRuntime();
+  const logger = cliLogger('tessera-worker');
+  installRuntime({ logger: temporalLogger(cliLogger('temporal')) });
   const config = ctx.config;
-  const platform = await openPlatform({ config, definitions: await ctx.definitions(), logger });
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const module = await ctx.definitionsModule();
+  let loaders: readonly string[] = [];
+  const platform = await openPlatform({
+    config,
+    definitions: module.definitions,
+    logger,
+    // Loaders land rows in the engines the platform opens.
+    loadersFor: (engines) => {
+      const built = module.loaders?.({ engines, config }) ?? {};
+      loaders = Object.keys(built);
+      return built;
+    },
+  });
   try {
-    const worker = await createWorker({
-      connection,
-      taskQueue: config.temporal.taskQueue,
-      namespace: config.temporal.namespace,
-      activities: platform.activities,
-      maxConcurrentActivityTaskExecutions: opts.concurrency ?? config.worker.maxConcurrentActivities,
-      maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
-    });
-    opts.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });
-    logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'worker started');
-    await worker.run();
-    logger.info('worker stopped');
+    const connection = await NativeConnection.connect({ address: config.temporal.address });
+    try {
+      const worker = await createWorker({
+        connection,
+        taskQueue: config.temporal.taskQueue,
+        namespace: config.temporal.namespace,
+        activities: platform.activities,
+        maxConcurrentActivityTaskExecutions: opts.concurrency ?? config.worker.maxConcurrentActivities,
+        maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+      });
+      opts.signal?.addEventListener('abort', () => worker.shutdown(), { once: true });
+      const running = worker.run();
+      logger.info(
+        { taskQueue: config.temporal.taskQueue, address: config.temporal.address, loaders },
+        'worker started',
+      );
+      opts.onReady?.();
+      await running;
+      logger.info('worker stopped');
+    } finally {
+      await connection.close();
+    }
   } finally {
-    await connection.close();
     await platform.close();
   }
 }
@@ -36,7 +66,7 @@ export async function runWorker(
 export function registerWorker(program: Command, ctx: () => CliContext): void {
   program
     .command('worker')
-    .description('run a worker (task queue and concurrency from config); stops gracefully on SIGTERM')
-    .option('--concurrency <n>', 'steps at once on this worker', (v) => Number(v))
+    .description('run a worker (task queue and concurrency from config); stops gracefully on SIGINT/SIGTERM')
+    .option('--concurrency <n>', 'steps at once on this worker', positive)
     .action(async (opts: { concurrency?: number }) => runWorker(ctx(), opts));
 }

@@ -1,0 +1,81 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { TesseraConfig } from '../config/index.js';
+import type { Definitions } from '../dsl/index.js';
+import type { Engine } from '../engines/index.js';
+import type { SourceLoader } from '../sources/types.js';
+import { UsageError } from './errors.js';
+
+/** What a loader factory gets: the worker's open engines (a loader lands rows in one of them) and the config. */
+export interface LoaderDeps {
+  readonly engines: Readonly<Record<string, Engine>>;
+  readonly config: TesseraConfig;
+}
+
+/**
+ * A definitions module: `export const definitions = defineDefinitions(...)` (or a default export) and, for
+ * assets with `ingest`, `export const loaders = ({ engines }) => ({ user_db: myLoader(engines.duckdb) })`.
+ */
+export interface DefinitionsModule {
+  readonly definitions: Definitions;
+  readonly loaders?: (deps: LoaderDeps) => Readonly<Record<string, SourceLoader>>;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+const isDefinitions = (v: unknown): v is Definitions =>
+  isRecord(v) &&
+  Array.isArray(v['assets']) &&
+  Array.isArray(v['publishGroups']) &&
+  typeof v['select'] === 'function' &&
+  typeof v['asset'] === 'function';
+
+/**
+ * BookMyEvent's catalog with landing-folder loaders over `<stateDir>/landing` (where `tessera simulate` writes),
+ * landing into the default engine; PII is hashed with TESSERA_PII_KEY.
+ */
+async function bookMyEventModule(): Promise<DefinitionsModule> {
+  const [{ bookMyEvent }, { landingLoaders }] = await Promise.all([
+    import('../assets/index.js'),
+    import('../sources/landing/landing-loaders.js'),
+  ]);
+  return {
+    definitions: bookMyEvent,
+    loaders: ({ engines, config }) => {
+      const engine = engines[config.defaultEngine];
+      if (!engine) return {};
+      return landingLoaders({
+        engine,
+        landingDir: join(config.stateDir, 'landing'),
+        pii: { user_db: { email: 'hash', phone: 'hash' } },
+        ...(process.env.TESSERA_PII_KEY ? { piiKey: process.env.TESSERA_PII_KEY } : {}),
+      });
+    },
+  };
+}
+
+/**
+ * BookMyEvent's catalog (src/assets), or the module named by `--definitions` / TESSERA_DEFINITIONS (a path to a
+ * .ts or .js file, relative to the working directory): another project, or a test catalog with its loaders.
+ */
+export async function loadDefinitionsModule(path: string | undefined): Promise<DefinitionsModule> {
+  if (path === undefined || path === '') return bookMyEventModule();
+  const file = resolve(path);
+  if (!existsSync(file)) throw new UsageError(`--definitions: no module at ${file}`);
+  const mod: unknown = await import(pathToFileURL(file).href);
+  const exported = isRecord(mod) ? (mod['definitions'] ?? mod['default']) : undefined;
+  if (!isDefinitions(exported))
+    throw new UsageError(
+      `--definitions: ${file} exports no \`definitions\` (or default) made by defineDefinitions()`,
+    );
+  const loaders = isRecord(mod) ? mod['loaders'] : undefined;
+  if (loaders !== undefined && typeof loaders !== 'function')
+    throw new UsageError(
+      `--definitions: \`loaders\` in ${file} must be a function ({ engines, config }) => loaders`,
+    );
+  return {
+    definitions: exported,
+    ...(loaders ? { loaders: loaders as NonNullable<DefinitionsModule['loaders']> } : {}),
+  };
+}

@@ -37,11 +37,20 @@ const REASONS: Record<BackfillOnly, readonly PlanReason[] | 'all'> = {
   failed: ['failed_before'],
 };
 
-/** The steps of a plan a backfill runs; upstream ids of dropped steps then count as satisfied. */
+/**
+ * The steps of a plan a backfill runs: those its `only` names, and every planned step downstream of one of them
+ * (rebuilding an upstream partition makes its readers stale, and leaving them would break consistency). Upstream
+ * ids of dropped steps then count as satisfied. Plans are topologically ordered, so one pass suffices.
+ */
 export function filterPlan(plan: Plan, only: BackfillOnly): PlanStep[] {
   const reasons = REASONS[only];
   if (reasons === 'all') return [...plan.steps];
-  return plan.steps.filter((s) => reasons.includes(s.reason));
+  const kept = new Set<string>();
+  return plan.steps.filter((s) => {
+    const keep = reasons.includes(s.reason) || s.upstream.some((u) => kept.has(u));
+    if (keep) kept.add(s.id);
+    return keep;
+  });
 }
 
 async function firstCarry(input: BackfillInput): Promise<BackfillCarry> {

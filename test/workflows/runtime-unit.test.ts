@@ -47,4 +47,18 @@ describe('runtime helpers', () => {
     expect(filterPlan(plan, 'missing').map((s) => s.id)).toEqual(['b@1', 'c@1']);
     expect(filterPlan(plan, 'failed').map((s) => s.id)).toEqual(['b@1']);
   });
+
+  it('keeps the stale readers of every step a backfill rebuilds', () => {
+    const plan = makePlan(
+      's',
+      { 'raw@1': [], 'dim@': ['raw@1'], 'mart@1': ['dim@'], 'other@1': [] },
+      {
+        'raw@1': 'missing',
+        'dim@': 'upstream_changed',
+        'mart@1': 'upstream_changed',
+        'other@1': 'upstream_changed',
+      },
+    );
+    expect(filterPlan(plan, 'missing').map((s) => s.id)).toEqual(['raw@1', 'dim@', 'mart@1']);
+  });
 });

@@ -40,6 +40,11 @@ async function write(
     const tagged = `SELECT q.*, ${dialect.literal(facts.partitionKey)} AS ${dialect.quote(PARTITION_COLUMN)} FROM (${selectSql}) AS q`;
     return engine.replacePartition({ table, partition: selector, selectSql: tagged });
   };
+  const replaced = (r: WriteResult): Written => ({
+    rowCount: r.rowCount,
+    dataVersion: r.dataVersion,
+    ...(selector ? { selector } : {}),
+  });
 
   if (asset.ingest) {
     const loader = deps.loaders[asset.ingest.source];
@@ -101,8 +106,7 @@ async function write(
         asOf: snapshotInstant(facts.window.end),
         ...(scd2.scd2?.columnNames ? { columnNames: scd2.scd2.columnNames } : {}),
       });
-      const r = await replace(sql);
-      return { rowCount: r.rowCount, dataVersion: r.dataVersion, ...(selector ? { selector } : {}) };
+      return replaced(await replace(sql));
     }
     default: {
       if (!asset.sql) throw new Error(`asset ${asset.key} (${asset.kind}) has no sql`);
@@ -111,8 +115,7 @@ async function write(
         ...(facts.window ? { partitionStart: facts.window.start, partitionEnd: facts.window.end } : {}),
         ...(facts.dimensions ? { partition: facts.dimensions } : {}),
       });
-      const r = await replace(sql);
-      return { rowCount: r.rowCount, dataVersion: r.dataVersion, ...(selector ? { selector } : {}) };
+      return replaced(await replace(sql));
     }
   }
 }

@@ -19,6 +19,18 @@ const dimension = (
     group: 'core',
   });
 
+/** The state of an SCD2 entity at the end of each day, cut from its history. */
+const dailySnapshot = (key: string, from: string, description: string) =>
+  asset({
+    key,
+    kind: 'snapshot',
+    description,
+    partitions: byDay,
+    snapshot: { from },
+    tags: ['core', 'snapshot'],
+    group: 'core',
+  });
+
 export const coreAssets = [
   dimension(
     'core.dim_users',
@@ -48,24 +60,12 @@ export const coreAssets = [
     ['user_id', 'listing_id', 'status', 'amount_cents', 'currency'],
     'Purchases with their status history pending → confirmed → cancelled/refunded (SCD2)',
   ),
-  asset({
-    key: 'core.users_daily',
-    kind: 'snapshot',
-    description: 'The users table as it was at the end of each day',
-    partitions: byDay,
-    snapshot: { from: 'core.dim_users' },
-    tags: ['core', 'snapshot'],
-    group: 'core',
-  }),
-  asset({
-    key: 'core.listings_daily',
-    kind: 'snapshot',
-    description: 'Listings as they were at the end of each day (prices, capacity)',
-    partitions: byDay,
-    snapshot: { from: 'core.dim_listings' },
-    tags: ['core', 'snapshot'],
-    group: 'core',
-  }),
+  dailySnapshot('core.users_daily', 'core.dim_users', 'The users table as it was at the end of each day'),
+  dailySnapshot(
+    'core.listings_daily',
+    'core.dim_listings',
+    'Listings as they were at the end of each day (prices, capacity)',
+  ),
   asset({
     key: 'core.fct_purchases',
     kind: 'fact',

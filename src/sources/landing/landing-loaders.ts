@@ -83,19 +83,19 @@ const window = (req: IngestRequest): { start: string; end: string } => {
 
 function debeziumLoader(o: LandingOptions, db: string): SourceLoader {
   const sink = new EngineRawSink(o.engine);
-  let landed: Promise<WatermarkReport | undefined> | undefined;
   return {
     async ingest(req) {
       const dir = join(o.landingDir, 'debezium', db);
-      // One landing pass per activity attempt is enough: files arrive between runs, not during one.
-      landed ??= existsSync(dir)
-        ? readDebeziumFolder(dir, sink, {
-            source: db,
-            ...(o.pii?.[db] ? { pii: o.pii[db] } : {}),
-            ...(o.piiKey ? { piiKey: o.piiKey } : {}),
-          }).then((r) => r.watermark)
-        : Promise.resolve(undefined);
-      const streamed = await landed.finally(() => (landed = undefined));
+      // Activities serialize ingestion per source, so each call lands what is new and nothing runs beside it.
+      const streamed = existsSync(dir)
+        ? (
+            await readDebeziumFolder(dir, sink, {
+              source: db,
+              ...(o.pii?.[db] ? { pii: o.pii[db] } : {}),
+              ...(o.piiKey ? { piiKey: o.piiKey } : {}),
+            })
+          ).watermark
+        : undefined;
       const watermark = (await landedThrough(dir, db)) ?? streamed;
       const w = window(req);
       return partitionStats(

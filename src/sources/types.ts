@@ -79,10 +79,24 @@ export interface IngestResult {
     | { readonly type: 'values'; readonly values: Readonly<Record<string, string>> };
 }
 
+/** What one landing pass did: rows newly landed (dedupe keys already present do not count) and the watermark. */
+export interface LandResult {
+  readonly landed: number;
+  readonly quarantined: number;
+  readonly watermark?: WatermarkReport;
+  /** Hours/days whose rows changed after they were reported before (late data): their readers are stale. */
+  readonly reopened?: readonly { readonly stream: string; readonly partitionKey: string }[];
+}
+
 /**
  * Lands what a source has into its raw tables (idempotently, by natural key) and reports one partition.
  * Registered by source name; the materialize activity calls it for assets with `ingest` options.
  */
 export interface SourceLoader {
   ingest(request: IngestRequest): Promise<IngestResult>;
+  /**
+   * Lands everything new without reporting a partition: one pass of a continuous ingestion workflow. Bounded
+   * (returns once caught up with what the source had when called), idempotent, heartbeats while it works.
+   */
+  land?(heartbeat: () => void): Promise<LandResult>;
 }

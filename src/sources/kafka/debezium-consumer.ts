@@ -1,5 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { SourceConfigError, SourceError } from '../cdc/errors.js';
+import { fetchCommittedOffsets } from './offsets.js';
 import {
   debeziumInput,
   DebeziumStream,
@@ -60,8 +61,7 @@ export async function consumeDebeziumTopic(
       );
     }
     const [high] = await admin.fetchTopicOffsets(topic);
-    const [committed] =
-      (await admin.fetchOffsets({ groupId: opts.groupId, topics: [topic] }))[0]?.partitions ?? [];
+    const [committed] = await fetchCommittedOffsets(admin, opts.groupId, topic);
     end = BigInt(high?.high ?? '0');
     start = BigInt(committed && committed.offset !== '-1' ? committed.offset : (high?.low ?? '0'));
   } finally {

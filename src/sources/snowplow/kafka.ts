@@ -1,5 +1,6 @@
 import kafkajs from 'kafkajs';
 import type { Consumer, EachBatchPayload, Kafka as KafkaClient } from 'kafkajs';
+import { fetchCommittedOffsets } from '../kafka/offsets.js';
 import type { SnowplowBatchResult, SnowplowLoader, SnowplowRecord } from './loader.js';
 
 /**
@@ -84,9 +85,9 @@ export class SnowplowKafkaSource {
     let remaining: Map<number, bigint>;
     try {
       const ends = await admin.fetchTopicOffsets(topic);
-      const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const committed = await fetchCommittedOffsets(admin, groupId, topic);
       const done = new Map<number, bigint>();
-      for (const t of committed) for (const p of t.partitions) done.set(p.partition, BigInt(p.offset));
+      for (const p of committed) done.set(p.partition, BigInt(p.offset));
       remaining = new Map();
       for (const e of ends) {
         const end = BigInt(e.high);

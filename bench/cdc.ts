@@ -1,7 +1,10 @@
 /**
  * CDC bench: PostgreSQL (wal2json slot) → DuckDB raw table.
  *   1. throughput: N purchase changes committed up front, then drained with pollBatch; changes/s.
- *   2. lag at steady load: a worker thread commits RATE changes/s while the source polls; end-to-end
+ *   2. where the time goes: the same steps as pollBatch (peek, parse, build records, land, advance) run by
+ *      hand on another CHANGES/2 changes, each timed (wall, and this process's CPU: DuckDB's threads
+ *      included, PostgreSQL's decoding not), per 20,000 changes.
+ *   3. lag at steady load: a worker thread commits RATE changes/s while the source polls; end-to-end
  *      lag per change = time its row is in the raw table − its commit time; p50/p95/p99.
  * Usage: npx tsx bench/cdc.ts [--changes 300000] [--rate 5000] [--seconds 20] [--batch 20000]
  * Needs TESSERA_TEST_PG_URL or starts scripts/services/postgres.sh.
@@ -12,9 +15,17 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { DateTime } from 'luxon';
+import pg from 'pg';
 import { createDuckDbEngine } from '../src/engines/index.js';
+import type { Engine } from '../src/engines/types.js';
+import { ChangeLander } from '../src/sources/cdc/lander.js';
+import { PgRecordBuilder } from '../src/sources/cdc/pg-records.js';
+import { PgTypeRegistry } from '../src/sources/cdc/pg-types.js';
 import { PostgresCdcSource } from '../src/sources/cdc/postgres-source.js';
+import { parseTableRef } from '../src/sources/cdc/snapshot.js';
+import { addTablesOption, groupTransactions, parseWal2json, PEEK_SQL } from '../src/sources/cdc/wal2json.js';
 import { OLTP_TABLES } from '../src/sources/oltp/migrate.js';
+import { PiiPolicy } from '../src/sources/pii.js';
 import { EngineRawSink } from '../src/sources/sinks/engine-sink.js';
 import { scratchDatabase } from '../test/helpers/postgres.js';
 
@@ -41,6 +52,72 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
+/** `n` changes on purchases: n/2 inserts, then updates of those rows, in transactions of 1,000. */
+async function generate(client: pg.ClientBase, n: number): Promise<void> {
+  const before = Number(
+    (await client.query<{ m: string }>('SELECT coalesce(max(purchase_id), 0) AS m FROM purchases')).rows[0]
+      ?.m ?? 0,
+  );
+  const inserts = Math.floor(n / 2);
+  for (let done = 0; done < inserts; done += 1000) await client.query(INSERT(Math.min(1000, inserts - done)));
+  for (let id = before + 1; id <= before + inserts; id += 1000) {
+    await client.query(
+      `UPDATE purchases SET status = 'confirmed', confirmed_at = now() WHERE purchase_id BETWEEN $1 AND $2`,
+      [id, Math.min(id + 999, before + inserts)],
+    );
+  }
+}
+
+/** Drains the slot with pollBatch's steps done by hand, timing each. */
+async function stages(url: string, engine: Engine): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(
+    `SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 1`,
+  );
+  const types = new PgTypeRegistry();
+  const pii = PiiPolicy.create('inventory_db', {}, undefined);
+  const builder = new PgRecordBuilder(types, pii);
+  const lander = new ChangeLander('inventory_db', new EngineRawSink(engine), pii);
+  const tables = addTablesOption(OLTP_TABLES.inventory_db.map(parseTableRef));
+  const names = ['peek', 'parse', 'build', 'land', 'advance'] as const;
+  const wall: Record<string, number> = {};
+  const cpu: Record<string, number> = {};
+  async function step<T>(name: (typeof names)[number], fn: () => Promise<T> | T): Promise<T> {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const out = await fn();
+    wall[name] = (wall[name] ?? 0) + performance.now() - t0;
+    const used = process.cpuUsage(c0);
+    cpu[name] = (cpu[name] ?? 0) + (used.user + used.system) / 1000;
+    return out;
+  }
+  let total = 0;
+  for (;;) {
+    const res = await step('peek', () =>
+      client.query<{ data: string }>(PEEK_SQL, ['bench_cdc', BATCH, tables]),
+    );
+    const txs = await step('parse', () => groupTransactions(res.rows.map((r) => parseWal2json(r.data))));
+    const unknown = builder.unknownOids(txs);
+    if (unknown.length > 0) await types.resolve(client, unknown);
+    const records = await step('build', () => txs.flatMap((tx) => builder.fromTransaction(tx)));
+    await step('land', () => lander.land(records));
+    total += records.length;
+    const last = txs.at(-1);
+    if (last)
+      await step('advance', () =>
+        client.query('SELECT pg_replication_slot_advance($1, $2::pg_lsn)', ['bench_cdc', last.endLsn]),
+      );
+    if (res.rows.length < BATCH) break;
+  }
+  await client.end();
+  const per = (ms: number | undefined) => Math.round(((ms ?? 0) * 20_000) / Math.max(total, 1));
+  console.log(
+    `where the time goes, per 20,000 changes (${total} changes): ` +
+      names.map((n) => `${n} ${per(wall[n])} ms (cpu ${per(cpu[n])})`).join(', '),
+  );
+}
+
 async function main(): Promise<void> {
   const db = await scratchDatabase('inventory_db');
   const dir = await mkdtemp(join(tmpdir(), 'tessera-bench-cdc-'));
@@ -63,15 +140,7 @@ async function main(): Promise<void> {
     await src.pollBatch(sink);
 
     // 1. Throughput: half inserts, half updates, in transactions of 1,000 changes.
-    const inserts = Math.floor(CHANGES / 2);
-    for (let done = 0; done < inserts; done += 1000)
-      await db.client.query(INSERT(Math.min(1000, inserts - done)));
-    for (let id = 1; id <= inserts; id += 1000) {
-      await db.client.query(
-        `UPDATE purchases SET status = 'confirmed', confirmed_at = now() WHERE purchase_id BETWEEN $1 AND $2`,
-        [id, id + 999],
-      );
-    }
+    await generate(db.client, CHANGES);
     const t0 = performance.now();
     let landed = 0;
     let polls = 0;
@@ -86,7 +155,11 @@ async function main(): Promise<void> {
       `throughput: ${landed} changes in ${seconds.toFixed(2)} s over ${polls} polls = ${Math.round(landed / seconds)} changes/s (batch ${BATCH})`,
     );
 
-    // 2. Lag at a steady load, generated in a worker thread so polling does not slow the load down.
+    // 2. Where the time goes.
+    await generate(db.client, Math.floor(CHANGES / 2));
+    await stages(db.url, engine);
+
+    // 3. Lag at a steady load, generated in a worker thread so polling does not slow the load down.
     const worker = new Worker(
       `const { Client } = require('pg'); const { workerData: w, parentPort } = require('node:worker_threads');
        (async () => {

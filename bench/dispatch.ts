@@ -7,8 +7,10 @@
  * - latency: steps one at a time (concurrency 1); overhead = gap between one no-op activity ending and the
  *   next one starting, i.e. everything Temporal and the workflow do per step (median, p95);
  * - throughput: the same plan with C (default 16) in flight; wall time / N.
- * Modes: `child` (a child workflow per step: the dedupe lock, the default), `activity` (materializeStep
- * straight from the run) and `local` (as a local activity: the fast path for short steps). Needs a server (scripts/services/temporal.sh start).
+ * Modes: `child` (a child workflow per step: the dedupe lock, the default), `batch` (child mode over the
+ * partitions of one asset in batches of 24, the hours of a day: one child workflow per batch), `activity`
+ * (materializeStep straight from the run) and `local` (as a local activity: the fast path for short steps).
+ * Needs a server (scripts/services/temporal.sh start).
  */
 import { randomUUID } from 'node:crypto';
 import type { StepResult, TesseraActivities } from '../src/activities/types.js';
@@ -40,18 +42,32 @@ const activities: TesseraActivities = {
   publishGroup: () => Promise.resolve({ version: 'v' }),
   recordBackfill: noop,
   tickRequest: () => Promise.reject(new Error('unused')),
+  freshnessBreaches: () => Promise.resolve([]),
 };
 
-function plan(n: number): Plan {
+/** `batched`: the steps are the partitions of one asset in batches of 24 (the hours of a day). */
+function plan(n: number, batched = false): Plan {
   const run = randomUUID().slice(0, 8);
-  const steps: PlanStep[] = Array.from({ length: n }, (_, i) => ({
-    id: `bench${run}.s${i}@p`,
-    assetKey: `bench${run}.s${i}`,
-    partitionKey: 'p',
-    reason: 'forced',
-    upstream: [],
-    inputs: [],
-  }));
+  const steps: PlanStep[] = Array.from({ length: n }, (_, i) =>
+    batched
+      ? {
+          id: `bench${run}.h@p${i}`,
+          assetKey: `bench${run}.h`,
+          partitionKey: `p${i}`,
+          batch: `b${Math.floor(i / 24)}`,
+          reason: 'forced',
+          upstream: [],
+          inputs: [],
+        }
+      : {
+          id: `bench${run}.s${i}@p`,
+          assetKey: `bench${run}.s${i}`,
+          partitionKey: 'p',
+          reason: 'forced',
+          upstream: [],
+          inputs: [],
+        },
+  );
   return { selection: 'bench', range: undefined, steps, skippedFresh: 0 };
 }
 
@@ -63,14 +79,20 @@ const quantile = (xs: number[], q: number): number => {
 const env = await connectTestEnv('bench');
 const worker = await startWorker(env, activities, { maxConcurrentActivityTaskExecutions: 64 });
 
-async function run(mode: StepMode, concurrency: number, n: number): Promise<number> {
+type BenchMode = StepMode | 'batch';
+
+async function run(mode: BenchMode, concurrency: number, n: number): Promise<number> {
   starts.length = 0;
   ends.length = 0;
   const t0 = performance.now();
   const handle = await env.client.workflow.start<typeof materializeWorkflow>('materializeWorkflow', {
     taskQueue: env.taskQueue,
     workflowId: `bench/${mode}/${randomUUID()}`,
-    args: [{ plan: plan(n), concurrency, mode }],
+    args: [
+      mode === 'batch'
+        ? { plan: plan(n, true), concurrency, mode: 'child' }
+        : { plan: plan(n), concurrency, mode },
+    ],
   });
   const summary = await handle.result();
   if (summary.succeeded !== n) throw new Error(`${mode}: ${summary.succeeded}/${n} steps succeeded`);
@@ -82,8 +104,9 @@ try {
   await run('activity', 4, 20); // warm up: bundle load, caches, connections
   await run('child', 4, 20);
   await run('local', 4, 20);
+  await run('batch', 4, 24);
   console.log(`dispatch bench: ${N} no-op steps, real Temporal dev server`);
-  for (const mode of ['child', 'activity', 'local'] as const) {
+  for (const mode of ['child', 'batch', 'activity', 'local'] as const) {
     await run(mode, 1, N);
     const gaps = starts.slice(1).map((s, i) => s - ends[i]!);
     const wall = await run(mode, CONCURRENCY, N);

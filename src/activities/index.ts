@@ -15,9 +15,11 @@ import type { SourceLoader } from '../sources/types.js';
 import { sendAlert } from './alerts.js';
 import { barrierStatus } from './barrier.js';
 import { classify } from './errors.js';
+import { cancellableHeartbeat, ingestSource } from './ingest.js';
 import { materializeStep } from './materialize.js';
 import { publishGroup } from './publish.js';
 import { rollbackGroup, runReadOnlyQuery } from './query.js';
+import { freshnessBreaches } from './freshness.js';
 import { tickRequest } from './tick.js';
 import type { TesseraActivities } from './types.js';
 
@@ -79,6 +81,19 @@ export function createActivities(deps: ActivityDeps): TesseraActivities {
   );
   return {
     materializeStep: classified((input) => materializeStep({ ...common, loaders, heartbeat }, input)),
+    ingestSource: classified((input) =>
+      ingestSource(
+        {
+          ...common,
+          loaders: deps.loaders ?? {},
+          lock: ingestLock,
+          heartbeat: cancellableHeartbeat,
+          restate: (runId, step) =>
+            materializeStep({ ...common, loaders, heartbeat }, { runId, step, force: false }),
+        },
+        input,
+      ),
+    ),
     planRun: classified(async (request) => {
       const keys = deps.definitions.select(request.selection);
       return plan(deps.definitions, request, await deps.ledger.view(keys));
@@ -93,6 +108,7 @@ export function createActivities(deps: ActivityDeps): TesseraActivities {
       await deps.ledger.upsertBackfill({ ...record, updatedAt: now() });
     }),
     tickRequest: classified(async (input) => tickRequest(deps.definitions, input)),
+    freshnessBreaches: classified((input) => freshnessBreaches(common, input)),
     runQuery: classified(async (input) => {
       const name = input.engine ?? deps.defaultEngine;
       const engine = deps.engines[name];

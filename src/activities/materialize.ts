@@ -3,6 +3,7 @@ import type { Engine, PartitionSelector, WriteResult } from '../engines/index.js
 import { renderTemplate, type SqlDialect } from '../engines/index.js';
 import { stepId, type Ledger } from '../ledger/index.js';
 import type { SourceLoader } from '../sources/types.js';
+import { runCompute } from './compute.js';
 import { buildTable, PARTITION_COLUMN } from './tables.js';
 import { partitionFacts, snapshotInstant, type PartitionFacts } from './step-context.js';
 import type { MaterializeStepInput, StepCheckResult, StepResult } from './types.js';
@@ -67,6 +68,7 @@ async function write(
       ...(r.partition ? { selector: r.partition } : {}),
     };
   }
+  if (asset.compute) return replaced(await replace(await runCompute(asset, facts, engine, dialect)));
   switch (asset.kind) {
     case 'scd2': {
       const o = asset.scd2;

@@ -6,6 +6,8 @@ import type { TickPlan, TickRequestInput } from './types.js';
 /**
  * What a schedule tick at `asOf` runs: for every selected asset, its newest closed partition; and for every
  * publish group, the newest closed partition of its marts. Pure given its input, so a retried tick plans alike.
+ * The tick's time bounds what unpartitioned assets read of time-partitioned upstreams (`now`): a selection of
+ * only unpartitioned assets has no partition keys to bound them otherwise.
  */
 export function tickRequest(defs: Definitions, input: TickRequestInput): TickPlan {
   const asOf = DateTime.fromISO(input.asOf, { zone: 'utc' });
@@ -21,5 +23,6 @@ export function tickRequest(defs: Definitions, input: TickRequestInput): TickPla
       .sort()[0];
     return last ? [{ group: name, partitionKey: last }] : [];
   });
-  return { request: { selection: input.selection, partitionKeys }, publish };
+  const now = asOf.toISO();
+  return { request: { selection: input.selection, partitionKeys, ...(now ? { now } : {}) }, publish };
 }

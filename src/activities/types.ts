@@ -90,6 +90,19 @@ export interface TickPlan {
   readonly publish: readonly { readonly group: string; readonly partitionKey: string }[];
 }
 
+export interface FreshnessInput {
+  readonly selection: string;
+  /** ISO-8601 UTC time of the check (a schedule tick's time). */
+  readonly asOf: string;
+}
+
+/** A partition that should have been materialized `maxLagMinutes` after its window ended, and is not. */
+export interface FreshnessBreach {
+  readonly assetKey: string;
+  readonly partitionKey: string;
+  readonly error: string;
+}
+
 /** A read-only query on the warehouse, run by the worker that holds it (`tessera query`). */
 export interface RunQueryInput {
   /** One SELECT (or WITH … SELECT, FROM …, VALUES …) statement; anything else is rejected. */
@@ -134,6 +147,29 @@ export interface RollbackGroupResult {
   readonly publishedAt: string;
 }
 
+export interface IngestSourceInput {
+  /** Source name, as registered with the worker's loaders (`ingest: { source }` of raw assets). */
+  readonly source: string;
+  /** Run id that restated partitions are recorded under in the ledger (the ingest workflow's id). */
+  readonly runId: string;
+}
+
+/** One landing pass of a source (`ingestSource`). */
+export interface IngestPassResult {
+  readonly source: string;
+  /** Rows new to the raw tables (rows already present do not count). */
+  readonly landed: number;
+  readonly quarantined: number;
+  /** ISO-8601 UTC instant the source is complete up to, also recorded in the ledger. */
+  readonly watermark?: string;
+  /** Partitions the loader reported re-opened by late data. */
+  readonly reopened: number;
+  /** `asset@partition` re-reported with a new data version: their readers plan as `upstream_changed`. */
+  readonly restated: readonly string[];
+  /** ISO-8601 UTC end of the pass (workflow code reads no clock). */
+  readonly finishedAt: string;
+}
+
 /** Implemented by the engine/ledger layer. Every method is idempotent for equal inputs. */
 export interface TesseraActivities {
   /**
@@ -149,6 +185,8 @@ export interface TesseraActivities {
   publishGroup(input: PublishGroupInput): Promise<{ readonly version: string }>;
   recordBackfill(progress: BackfillProgress): Promise<void>;
   tickRequest(input: TickRequestInput): Promise<TickPlan>;
+  /** Freshness breaches of the selection's assets as of a time (their `freshness.maxLagMinutes`). */
+  freshnessBreaches(input: FreshnessInput): Promise<readonly FreshnessBreach[]>;
   /**
    * Warehouse access for the CLI while this worker holds the warehouse (DuckDB allows one writing process).
    * Optional so fakes need not implement them; createActivities always does.
@@ -156,6 +194,8 @@ export interface TesseraActivities {
   runQuery?(input: RunQueryInput): Promise<QueryResult>;
   /** Re-points a publish group to its previous version. Not idempotent: run at most once per request. */
   rollbackGroup?(input: RollbackGroupInput): Promise<RollbackGroupResult>;
+  /** One bounded landing pass of a source (ingest workflows); heartbeats; optional so fakes need not have it. */
+  ingestSource?(input: IngestSourceInput): Promise<IngestPassResult>;
 }
 
 export interface AwaitStepInput {
@@ -165,6 +205,8 @@ export interface AwaitStepInput {
 /** `completed`: the step workflow ran to an outcome (success or failed step); `gone`: it was cancelled, terminated or is not found. */
 export type AwaitStepOutcome =
   | { readonly outcome: 'completed'; readonly result: StepResult }
+  /** A step batch workflow (several partitions of one asset) ran to an outcome: the results of what it ran. */
+  | { readonly outcome: 'completed_batch'; readonly results: readonly StepResult[] }
   | { readonly outcome: 'gone'; readonly reason: string };
 
 /** Implemented by src/runtime/activities.ts (needs a Temporal client). */

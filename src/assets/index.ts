@@ -1,5 +1,6 @@
 /**
- * BookMyEvent's asset catalog, written with the Tessera DSL. May import src/dsl only.
+ * BookMyEvent's asset catalog, written with the Tessera DSL. May import src/dsl and src/experiments (declarations
+ * and pure SQL/statistics, no I/O).
  * raw (landed by sources) → core (SCD2 history, snapshots, facts) → clickstream / marketing / experiments
  * → marts (published in groups) and ML features.
  */

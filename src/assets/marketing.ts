@@ -22,8 +22,11 @@ export const marketingAssets = [
   asset({
     key: 'marketing.fct_attribution',
     kind: 'fact',
+    // Same-day last touch: the partition reads only the sessions of its own day, which is exactly what its dep
+    // declares, so a day never depends on whether earlier days happened to be built first (a longer window
+    // needs lookback(n) and earlier days' sessions to exist, which the barrier would then wait for).
     description:
-      "Each booking attributed to the campaign of the booker's last session with UTM parameters before it",
+      "Each booking attributed to the campaign of the booker's last session with UTM parameters before it on the booking's day",
     partitions: byDay,
     deps: ['core.fct_purchases', 'clickstream.fct_sessions'],
     primaryKey: ['purchase_id'],
@@ -33,6 +36,7 @@ export const marketingAssets = [
       from core.fct_purchases p
       left join clickstream.fct_sessions s
         on s.user_id = p.user_id and s.started_at <= p.created_at and s.mkt_campaign is not null
+         and s.started_at >= {{ partition_start }}
       where p.created_at >= {{ partition_start }} and p.created_at < {{ partition_end }}
       group by p.purchase_id, p.created_at, p.amount_cents`,
     owners: ['marketing-analytics'],

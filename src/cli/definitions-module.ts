@@ -33,23 +33,33 @@ const isDefinitions = (v: unknown): v is Definitions =>
 
 /**
  * BookMyEvent's catalog with landing-folder loaders over `<stateDir>/landing` (where `tessera simulate` writes),
- * landing into the default engine; PII is hashed with TESSERA_PII_KEY.
+ * or the live transports (PostgreSQL slots, Kafka, ads APIs) when the config declares them; both land into the
+ * default engine, with PII hashed by TESSERA_PII_KEY and credentials dropped (src/assets/pii.ts).
  */
 async function bookMyEventModule(): Promise<DefinitionsModule> {
-  const [{ bookMyEvent }, { landingLoaders }] = await Promise.all([
+  const [{ bookMyEvent }, { BOOKMYEVENT_PII }, { landingLoaders }, { liveLoaders }] = await Promise.all([
     import('../assets/index.js'),
+    import('../assets/pii.js'),
     import('../sources/landing/landing-loaders.js'),
+    import('../sources/live/live-loaders.js'),
   ]);
   return {
     definitions: bookMyEvent,
     loaders: ({ engines, config }) => {
       const engine = engines[config.defaultEngine];
       if (!engine) return {};
+      const landingDir = join(config.stateDir, 'landing');
+      const piiKey = process.env.TESSERA_PII_KEY;
+      // Live transports when the config names them (config/live.yaml, production); the landing folder otherwise.
+      const live = Object.values(config.sources).some((s) => s.type === 'postgres' || s.type === 'kafka');
+      if (live)
+        return liveLoaders({ engine, sources: config.sources, landingDir, ...(piiKey ? { piiKey } : {}) })
+          .loaders;
       return landingLoaders({
         engine,
-        landingDir: join(config.stateDir, 'landing'),
-        pii: { user_db: { email: 'hash', phone: 'hash' } },
-        ...(process.env.TESSERA_PII_KEY ? { piiKey: process.env.TESSERA_PII_KEY } : {}),
+        landingDir,
+        pii: BOOKMYEVENT_PII,
+        ...(piiKey ? { piiKey } : {}),
       });
     },
   };

@@ -60,6 +60,8 @@ const sourceSchema = z.discriminatedUnion('type', [
       slot: z.string().regex(/^[a-z0-9_]+$/),
       tables: z.array(z.string()).min(1),
       pii: z.record(z.string(), z.enum(['drop', 'hash'])).default({}),
+      /** Simulation hook: commit times from the simulator's replay-clock messages (docs/sources-cdc.md). */
+      replayClock: z.boolean().default(false),
     })
     .strict(),
   z
@@ -75,6 +77,7 @@ const sourceSchema = z.discriminatedUnion('type', [
       brokers: z.array(z.string()).min(1),
       topic: z.string().min(1),
       format: z.enum(['debezium', 'snowplow']),
+      groupId: z.string().min(1).optional(),
     })
     .strict(),
   z
@@ -82,6 +85,19 @@ const sourceSchema = z.discriminatedUnion('type', [
       type: z.literal('ads'),
       platform: z.enum(['google', 'facebook', 'tiktok', 'twitter']),
       baseUrl: z.url(),
+      restatementDays: z.number().int().min(0).optional(),
+    })
+    .strict(),
+  // All four ads platforms as one source (`ads`); without base URLs, live mode serves the simulator's data
+  // from the local API fakes (stand-ins for the cloud APIs).
+  z
+    .object({
+      type: z.literal('ads_api'),
+      baseUrls: z.partialRecord(z.enum(['google', 'facebook', 'tiktok', 'twitter']), z.url()).optional(),
+      /** Ad account ids per platform; credentials come from the TESSERA_* environment variables. */
+      accounts: z
+        .partialRecord(z.enum(['google', 'facebook', 'tiktok', 'twitter']), z.array(z.string().min(1)))
+        .optional(),
       restatementDays: z.number().int().min(0).optional(),
     })
     .strict(),

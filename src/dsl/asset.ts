@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { checkSpecSchema, resolveCheck } from './checks.js';
 import { computeCodeVersion } from './code-version.js';
+import type { ComputeFn } from './compute.js';
 import type { PartitionMapping } from './mappings/types.js';
 import type { PartitionsDefinition } from './partitions/types.js';
 import {
@@ -47,6 +48,11 @@ const specSchema = z.strictObject({
   partitions: partitions.optional(),
   engine: z.string().min(1, { error: 'must not be empty' }).optional(),
   sql: z.string().trim().min(1, { error: 'must not be empty' }).optional(),
+  compute: z
+    .custom<ComputeFn>((v) => typeof v === 'function', {
+      error: 'must be an async function (ctx) => ({ columns, rows })',
+    })
+    .optional(),
   scd2: z
     .strictObject({
       source: assetKey,
@@ -78,12 +84,22 @@ function kindProblems(spec: AssetSpec): string[] {
     spec.kind === 'fact' || spec.kind === 'metric' || spec.kind === 'mart' || spec.kind === 'custom';
   // Facts and custom assets may be landed by a source loader (ingest) instead of computed by SQL.
   const ingestible = spec.kind === 'fact' || spec.kind === 'custom';
-  if (takesSql && spec.sql === undefined && !(ingestible && spec.ingest !== undefined))
-    out.push(`kind ${spec.kind} needs sql (the SELECT producing a partition)`);
+  // Custom assets and marts may be computed by a TypeScript function instead.
+  const computable = spec.kind === 'custom' || spec.kind === 'mart';
+  const producers = [
+    spec.sql !== undefined ? 'sql' : undefined,
+    spec.compute !== undefined ? 'compute' : undefined,
+    spec.ingest !== undefined ? 'ingest' : undefined,
+  ].filter((p) => p !== undefined);
+  if (takesSql && producers.length === 0) {
+    const or = computable ? ', or compute (a function returning its rows)' : '';
+    out.push(`kind ${spec.kind} needs sql (the SELECT producing a partition)${or}`);
+  }
   if (!takesSql && spec.sql !== undefined) {
     out.push(`sql is generated for kind ${spec.kind}; remove sql or use kind custom`);
   }
-  if (spec.sql !== undefined && spec.ingest !== undefined) out.push('give either sql or ingest, not both');
+  if (producers.length > 1) out.push(`give exactly one of ${producers.join(', ')}, not several`);
+  if (spec.compute !== undefined && !computable) out.push('compute only applies to kinds custom and mart');
   if (spec.ingest !== undefined && !ingestible && spec.kind !== 'raw_cdc') {
     out.push(`ingest options only apply to kinds raw_cdc, fact and custom`);
   }

@@ -57,10 +57,53 @@ export function normalizeSql(sql: string): string {
   return out;
 }
 
+/**
+ * JavaScript source with whitespace canonical outside string and template literals (as normalizeSql) and
+ * trailing commas dropped, so reformatting a compute function (e.g. by prettier) keeps its code version.
+ * Comments are kept: telling `//` in a regex or `--` (decrement) apart needs a parser.
+ */
+export function normalizeSource(source: string): string {
+  let out = '';
+  let pendingSpace = false;
+  let i = 0;
+  while (i < source.length) {
+    const c = source[i] ?? '';
+    if (/\s/.test(c)) {
+      pendingSpace = true;
+      i += 1;
+      continue;
+    }
+    if (c === "'" || c === '"' || c === '`') {
+      let j = i + 1;
+      while (j < source.length && source[j] !== c) j += source[j] === '\\' ? 2 : 1;
+      if (pendingSpace && WORD_CHAR.test(out.at(-1) ?? '')) out += ' ';
+      out += source.slice(i, j + 1);
+      pendingSpace = false;
+      i = j + 1;
+      continue;
+    }
+    if ((c === '}' || c === ']' || c === ')') && out.endsWith(',')) out = out.slice(0, -1);
+    if (pendingSpace && WORD_CHAR.test(out.at(-1) ?? '') && WORD_CHAR.test(c)) out += ' ';
+    pendingSpace = false;
+    out += c;
+    i += 1;
+  }
+  return out;
+}
+
 /** The parts of a spec that feed the code version; `deps` after implied deps were added. */
 export type CodeVersionInput = Pick<
   AssetSpec,
-  'kind' | 'sql' | 'partitions' | 'scd2' | 'snapshot' | 'ingest' | 'primaryKey' | 'version' | 'engine'
+  | 'kind'
+  | 'sql'
+  | 'compute'
+  | 'partitions'
+  | 'scd2'
+  | 'snapshot'
+  | 'ingest'
+  | 'primaryKey'
+  | 'version'
+  | 'engine'
 > & { readonly deps: readonly DepSpec[] };
 
 /**
@@ -76,6 +119,8 @@ export function computeCodeVersion(input: CodeVersionInput): string {
   const canonical = {
     kind: input.kind,
     sql: input.sql === undefined ? null : normalizeSql(input.sql),
+    // A compute function changes with its source text; values it closes over belong in `version`.
+    compute: input.compute === undefined ? null : normalizeSource(input.compute.toString()),
     partitions: input.partitions?.fingerprint ?? null,
     deps,
     scd2: input.scd2

@@ -8,12 +8,13 @@
  *   export default defineDefinitions({ assets: [usersChanges, dimUsers, dailyRevenue] });
  */
 export * from './types.js';
+export * from './compute.js';
 export { DslError, PartitionError, nearest } from './errors.js';
 export * from './partitions/index.js';
 export * from './mappings/index.js';
 export { asset, ASSET_KEY_PATTERN } from './asset.js';
 export * from './checks.js';
-export { computeCodeVersion, normalizeSql, type CodeVersionInput } from './code-version.js';
+export { computeCodeVersion, normalizeSql, normalizeSource, type CodeVersionInput } from './code-version.js';
 export { buildGraph, type AssetGraph, type GraphNode } from './graph.js';
 export * from './selection/index.js';
 export {

@@ -1,3 +1,4 @@
+import type { ComputeFn } from './compute.js';
 import type { PartitionMapping } from './mappings/types.js';
 import type { PartitionsDefinition } from './partitions/types.js';
 
@@ -92,6 +93,11 @@ export interface AssetSpec {
    * Upstream assets are referenced by their key (schema.name).
    */
   readonly sql?: string;
+  /**
+   * custom and mart: a function producing the partition's rows instead of `sql` (see compute.ts). Its source
+   * text is part of the code version; values it closes over are not, so put those in `version`.
+   */
+  readonly compute?: ComputeFn;
   readonly scd2?: Scd2Options;
   readonly snapshot?: SnapshotOptions;
   /** raw_cdc needs it; fact and custom assets use it instead of sql when a source loader lands them. */

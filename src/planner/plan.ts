@@ -2,8 +2,16 @@ import { DateTime } from 'luxon';
 import type { MappingContext, PartitionMapping } from '../dsl/mappings/types.js';
 import type { PartitionsDefinition } from '../dsl/partitions/types.js';
 import { stepId, type LedgerView } from '../ledger/types.js';
+import { batchOf } from './batch.js';
 import { partitionKeysFor, requestEnd } from './partition-scope.js';
 import type { Plan, PlanReason, PlanRequest, PlanStep } from './types.js';
+
+/**
+ * The lane of every step that lands source data: one such batch at a time per run. The worker serializes each
+ * source's loader, and loaders of different sources landing at once (the first landing of a source can take a
+ * while) clash on DuckDB's catalog (creating the shared raw schema in concurrent transactions).
+ */
+export const INGEST_LANE = 'ingest';
 
 /** What the planner needs of the definitions: selection, lookup and order. Plain reads, no I/O. */
 export interface PlannableAsset {
@@ -11,6 +19,8 @@ export interface PlannableAsset {
   readonly codeVersion: string;
   readonly partitions?: PartitionsDefinition;
   readonly deps: readonly { readonly key: string; readonly mapping: PartitionMapping }[];
+  /** Assets a source loader lands: their steps share the ingest lane. */
+  readonly ingest?: { readonly source: string };
 }
 
 export interface PlannableDefinitions {
@@ -138,6 +148,7 @@ export function plan(defs: PlannableDefinitions, request: PlanRequest, ledger: L
       planned.add(partitionKey);
       // In a backfill every input is usually planned: share the array rather than hold two equal ones.
       const waitsFor = upstream.length === inputs.length ? inputs : upstream;
+      const batch = batchOf(down, partitionKey, { week: asset.ingest !== undefined });
       steps.push({
         id: stepId(key, partitionKey),
         assetKey: key,
@@ -145,6 +156,8 @@ export function plan(defs: PlannableDefinitions, request: PlanRequest, ledger: L
         reason,
         upstream: waitsFor,
         inputs,
+        ...(batch !== undefined ? { batch } : {}),
+        ...(asset.ingest ? { lane: INGEST_LANE } : {}),
       });
     }
   }

@@ -14,6 +14,13 @@ export interface PlanStep {
   readonly upstream: readonly string[];
   /** Every upstream `${assetKey}@${partitionKey}` this step reads, in the plan or not. */
   readonly inputs: readonly string[];
+  /**
+   * Steps of one asset with equal batch keys run (and are locked) together: the day of an hourly partition, the
+   * day of a multi partition's time key. Absent: the step runs alone.
+   */
+  readonly batch?: string;
+  /** Steps of one lane run one unit (step or batch) at a time: `ingest` for the steps that land source data. */
+  readonly lane?: string;
 }
 
 /** An immutable, ordered (topological, then by asset key and partition) list of steps. */

@@ -9,6 +9,13 @@ import type { AwaitStepInput, AwaitStepOutcome, RuntimeActivities, StepResult } 
 const isStepResult = (v: unknown): v is StepResult =>
   typeof v === 'object' && v !== null && 'stepId' in v && 'status' in v;
 
+/** A step workflow returns (or fails with) one StepResult, a step batch workflow a list of them. */
+const outcomeOf = (v: unknown): AwaitStepOutcome | undefined => {
+  if (isStepResult(v)) return { outcome: 'completed', result: v };
+  if (Array.isArray(v) && v.every(isStepResult)) return { outcome: 'completed_batch', results: v };
+  return undefined;
+};
+
 /** `client` defaults to the worker's own (Context.current().client). */
 export function createRuntimeActivities(
   deps: { client?: Client; heartbeatMs?: number } = {},
@@ -23,20 +30,15 @@ export function createRuntimeActivities(
           (deps.client ?? ctx.client).workflow.getHandle(workflowId).result(),
           ctx.cancelled,
         ]);
-        if (!isStepResult(result))
-          return { outcome: 'gone', reason: `${workflowId} returned no step result` };
-        return { outcome: 'completed', result };
+        return outcomeOf(result) ?? { outcome: 'gone', reason: `${workflowId} returned no step result` };
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return { outcome: 'gone', reason: 'not found' };
         if (err instanceof WorkflowFailedError) {
           const cause = err.cause;
           const detail: unknown = cause instanceof ApplicationFailure ? cause.details?.[0] : undefined;
-          if (
-            cause instanceof ApplicationFailure &&
-            cause.type === STEP_FAILED_ERROR_TYPE &&
-            isStepResult(detail)
-          ) {
-            return { outcome: 'completed', result: detail };
+          const outcome = outcomeOf(detail);
+          if (cause instanceof ApplicationFailure && cause.type === STEP_FAILED_ERROR_TYPE && outcome) {
+            return outcome;
           }
           return { outcome: 'gone', reason: err.message };
         }

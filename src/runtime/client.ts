@@ -35,6 +35,8 @@ const PlanStepSchema = z.object({
   reason: z.enum(['missing', 'failed_before', 'code_changed', 'upstream_changed', 'forced']),
   upstream: z.array(z.string()),
   inputs: z.array(z.string()),
+  batch: z.string().optional(),
+  lane: z.string().optional(),
 });
 
 export const PlanSchema = z.object({
@@ -54,6 +56,7 @@ const runOptions = {
       maximumAttempts: z.number().int().positive().optional(),
       initialInterval: duration.optional(),
       maximumInterval: duration.optional(),
+      workflowTimeout: duration.optional(),
     })
     .optional(),
   uiBaseUrl: z.url().optional(),

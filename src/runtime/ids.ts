@@ -5,8 +5,15 @@
 
 export const ID_PREFIX = 'tessera';
 
-/** `tessera/step/<assetKey>/<partitionKey>`; an unpartitioned asset's key is '' (the id then ends in '/'). */
-export const stepWorkflowId = (assetKey: string, partitionKey: string): string =>
+/**
+ * `tessera/step/<scope>/<assetKey>/<partitionKey>`; an unpartitioned asset's key is '' (the id then ends in '/').
+ * The scope is the deployment (its task queue): deployments sharing a namespace never wait on each other's steps.
+ */
+export const stepWorkflowId = (assetKey: string, partitionKey: string, scope: string): string =>
+  `${ID_PREFIX}/step/${scope}/${assetKey}/${partitionKey}`;
+
+/** The id before deployment scopes (kept for workflows recorded before them: see `STEP_ID_SCOPE_PATCH`). */
+export const unscopedStepWorkflowId = (assetKey: string, partitionKey: string): string =>
   `${ID_PREFIX}/step/${assetKey}/${partitionKey}`;
 
 /** A one-off materialization run; `suffix` makes it unique (a uuid or a timestamp). */
@@ -16,6 +23,13 @@ export const backfillWorkflowId = (backfillId: string): string => `${ID_PREFIX}/
 
 export const publishWorkflowId = (group: string, partitionKey: string): string =>
   `${ID_PREFIX}/publish/${group}/${partitionKey}`;
+
+/**
+ * One per freshness breach of a partition in a deployment: its id dedupes the alert (a closed workflow keeps its id
+ * taken for the namespace's retention, so later checks of the same breach alert nothing).
+ */
+export const freshnessWorkflowId = (assetKey: string, partitionKey: string, scope: string): string =>
+  `${ID_PREFIX}/freshness/${scope}/${assetKey}/${partitionKey}`;
 
 export const SCHEDULE_ID_PREFIX = `${ID_PREFIX}/schedule/`;
 

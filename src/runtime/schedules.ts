@@ -14,7 +14,8 @@ import type {
 } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import type { ScheduleSpec } from '../dsl/types.js';
-import type { scheduleTickWorkflow } from '../workflows/index.js';
+import type { ingestWorkflow, scheduleTickWorkflow } from '../workflows/index.js';
+import type { IngestInput } from '../workflows/ingest.js';
 import type { ScheduleTickInput } from '../workflows/types.js';
 import { SCHEDULE_ID_PREFIX, tickWorkflowId } from './ids.js';
 import { RUN_KIND } from './search-attributes.js';
@@ -212,3 +213,33 @@ export const unpauseSchedule = (
 /** Runs a tick now (overlap ALLOW_ALL: even while another tick runs). */
 export const triggerSchedule = (client: Client, name: string, idPrefix = SCHEDULE_ID_PREFIX): Promise<void> =>
   client.schedule.getHandle(`${idPrefix}${name}`).trigger(ScheduleOverlapPolicy.ALLOW_ALL);
+
+/**
+ * Micro-batch ingestion of a source: a schedule starting a one-pass ingestWorkflow every `every`; overlap SKIP,
+ * so a pass still running when the next is due makes that one skipped, never two passes at once. Creates the
+ * schedule or updates it in place. Ids live outside `tessera/schedule/`, so `applySchedules` never deletes it.
+ */
+export async function upsertIngestSchedule(
+  client: Client,
+  o: { scheduleId: string; workflowId: string; taskQueue: string; every: Duration; input: IngestInput },
+): Promise<'created' | 'updated'> {
+  const action: ScheduleOptionsStartWorkflowAction<typeof ingestWorkflow> = {
+    type: 'startWorkflow',
+    workflowType: 'ingestWorkflow',
+    workflowId: o.workflowId,
+    taskQueue: o.taskQueue,
+    args: [{ ...o.input, mode: 'once' }],
+    typedSearchAttributes: [{ key: RUN_KIND, value: 'ingest' }],
+  };
+  const spec = { intervals: [{ every: o.every }] };
+  // A missed pass is not worth replaying: the next one lands everything new anyway.
+  const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1m' };
+  if (!(await describeOrUndefined(client, o.scheduleId))) {
+    await client.schedule.create({ scheduleId: o.scheduleId, spec, action, policies });
+    return 'created';
+  }
+  await client.schedule
+    .getHandle(o.scheduleId)
+    .update<typeof ingestWorkflow>((prev) => ({ spec, action, policies, state: prev.state }));
+  return 'updated';
+}

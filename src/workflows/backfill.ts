@@ -137,7 +137,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillSu
     dag = new Dag(current.remaining, concurrency);
     let finished = 0;
     const result = await dag.run({
-      runStep: stepRunner(workflowInfo().workflowId, { ...input, force: input.only === 'all' }),
+      ...stepRunner(workflowInfo().workflowId, { ...input, force: input.only === 'all' }),
       onOutcome: (o) => {
         finished++;
         if (o.status !== 'success' && failedSteps.length < MAX_LISTED_FAILURES) failedSteps.push(o);

@@ -7,8 +7,11 @@
  * src/runtime/{ids,ui,search-attributes}.ts — nothing else.
  */
 export { stepWorkflow } from './step.js';
+export { stepBatchWorkflow } from './batch.js';
 export { materializeWorkflow } from './materialize.js';
 export { backfillWorkflow } from './backfill.js';
 export { publishWorkflow } from './publish.js';
 export { scheduleTickWorkflow } from './tick.js';
+export { freshnessAlertWorkflow } from './freshness.js';
 export { queryWorkflow, rollbackGroupWorkflow } from './query.js';
+export { ingestWorkflow } from './ingest.js';

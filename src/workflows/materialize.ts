@@ -1,11 +1,12 @@
 /** materializeWorkflow: run one plan (given, or planned from a request) with bounded concurrency. */
 import { ApplicationFailure, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { StepResult } from '../activities/types.js';
 import type { Plan, PlanStep } from '../planner/types.js';
 import { ASSET_KEYS, RUN_KIND } from '../runtime/search-attributes.js';
 import type { RunKind } from '../runtime/search-attributes.js';
 import { control } from './activities.js';
+import { runBatchAsChild } from './batch.js';
 import { Dag } from './dag.js';
+import type { DagHooks } from './dag.js';
 import { executeStep, runStepAsChild } from './step.js';
 import { progressQuery } from './types.js';
 import type { MaterializeInput, MaterializeSummary, Progress, RunOptions, StepOutcome } from './types.js';
@@ -27,17 +28,23 @@ export const EMPTY_PROGRESS: Progress = {
   runningSteps: [],
 };
 
-/** How a run executes one step, per its mode. */
-export function stepRunner(runId: string, opts: RunOptions): (step: PlanStep) => Promise<StepResult> {
+/**
+ * How a run executes steps, per its mode. In `child` mode the steps of one batch (planner's `batch`: e.g. the
+ * hours of a day) run in one step batch workflow; the other modes run every step alone.
+ */
+export function stepRunner(runId: string, opts: RunOptions): Pick<DagHooks, 'runStep' | 'runBatch'> {
   const base = {
     runId,
     force: opts.force ?? false,
     stepOptions: opts.stepOptions,
     uiBaseUrl: opts.uiBaseUrl,
   };
-  if (opts.mode === 'activity') return (step) => executeStep({ ...base, step });
-  if (opts.mode === 'local') return (step) => executeStep({ ...base, step, local: true });
-  return async (step) => (await runStepAsChild(step, base)).result;
+  if (opts.mode === 'activity') return { runStep: (step) => executeStep({ ...base, step }) };
+  if (opts.mode === 'local') return { runStep: (step) => executeStep({ ...base, step, local: true }) };
+  return {
+    runStep: async (step) => (await runStepAsChild(step, base)).result,
+    runBatch: (steps) => runBatchAsChild(steps, { ...base, concurrency: opts.concurrency }),
+  };
 }
 
 /** Tags the current run with the assets it touches (searchable as `AssetKeys = "..."`). */
@@ -76,7 +83,7 @@ export async function runPlan(
   const dag = new Dag(plan.steps, concurrencyOf(opts));
   onDag(dag);
   const outcomes = new Map<string, StepOutcome>();
-  await dag.run({ runStep: stepRunner(runId, opts), onOutcome: (o) => outcomes.set(o.stepId, o) });
+  await dag.run({ ...stepRunner(runId, opts), onOutcome: (o) => outcomes.set(o.stepId, o) });
   const steps = plan.steps.map((s) => outcomes.get(s.id)).filter((o): o is StepOutcome => o !== undefined);
   return {
     runId,

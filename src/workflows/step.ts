@@ -1,7 +1,8 @@
 /**
  * One step = one partition of one asset. `stepWorkflow` is the child workflow with the predictable id
- * `tessera/step/<asset>/<partition>`: Temporal runs at most one workflow per id, so two triggers never build
- * the same partition at once; a trigger that finds the step running awaits that run and takes its result.
+ * `tessera/step/<taskQueue>/<asset>/<partition>`: Temporal runs at most one workflow per id, so two triggers of
+ * one deployment never build the same partition at once; a trigger that finds the step running awaits that run
+ * and takes its result. An execution timeout bounds how long an orphan (its worker gone) can hold the id.
  */
 import {
   ActivityFailure,
@@ -16,13 +17,15 @@ import {
   executeChild,
   isCancellation,
   log,
+  patched,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { STEP_FAILED_ERROR_TYPE } from '../activities/types.js';
 import type { AlertKind, StepResult } from '../activities/types.js';
 import type { PlanStep } from '../planner/types.js';
-import { stepWorkflowId } from '../runtime/ids.js';
+import { stepWorkflowId, unscopedStepWorkflowId } from '../runtime/ids.js';
 import { ASSET_KEY, PARTITION_KEY, RUN_KIND } from '../runtime/search-attributes.js';
 import { workflowUrl } from '../runtime/ui.js';
 import { control, localStepActivities, stepActivities, waiting } from './activities.js';
@@ -129,16 +132,37 @@ export interface StepRun {
 
 const MAX_ATTACH_ROUNDS = 20;
 
-/** Runs a step as the child workflow `tessera/step/<asset>/<partition>`, or awaits the run already building it. */
+/** Marks runs that use deployment-scoped step ids and step execution timeouts (older histories use neither). */
+export const STEP_ID_SCOPE_PATCH = 'tessera-step-id-scope';
+
+/**
+ * Default step workflow execution timeout: longer than materializeStep's worst case (4 attempts of 2 h with
+ * backoff), short enough that an orphan on a dead task queue frees its id within a day.
+ */
+export const DEFAULT_STEP_WORKFLOW_TIMEOUT: Duration = '12h';
+
+/** The step's workflow id (and timeout) for this run: scoped by the run's task queue (the deployment). */
+function stepChildId(step: PlanStep, input: Omit<StepWorkflowInput, 'step'>) {
+  if (!patched(STEP_ID_SCOPE_PATCH)) {
+    return { workflowId: unscopedStepWorkflowId(step.assetKey, step.partitionKey) };
+  }
+  return {
+    workflowId: stepWorkflowId(step.assetKey, step.partitionKey, workflowInfo().taskQueue),
+    workflowExecutionTimeout: input.stepOptions?.workflowTimeout ?? DEFAULT_STEP_WORKFLOW_TIMEOUT,
+  };
+}
+
+/** Runs a step as the child workflow `tessera/step/<scope>/<asset>/<partition>`, or awaits the run building it. */
 export async function runStepAsChild(
   step: PlanStep,
   input: Omit<StepWorkflowInput, 'step'>,
 ): Promise<StepRun> {
-  const workflowId = stepWorkflowId(step.assetKey, step.partitionKey);
+  const ids = stepChildId(step, input);
+  const workflowId = ids.workflowId;
   for (let round = 0; ; round++) {
     try {
       const result = await executeChild(stepWorkflow, {
-        workflowId,
+        ...ids,
         args: [{ ...input, step }],
         typedSearchAttributes: [
           { key: ASSET_KEY, value: step.assetKey },
@@ -159,7 +183,7 @@ export async function runStepAsChild(
         if (outcome.outcome === 'completed') return { result: outcome.result, attached: true };
         log.info('awaited step run ended without an outcome; starting our own', {
           workflowId,
-          reason: outcome.reason,
+          reason: outcome.outcome === 'gone' ? outcome.reason : 'a batch, not this step',
         });
         continue;
       }

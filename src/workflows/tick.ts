@@ -1,11 +1,13 @@
 /**
  * scheduleTickWorkflow: what a Temporal Schedule starts. Asks which partitions the tick stands for (the
  * selection's latest closed ones as of the scheduled time), materializes them, then starts one publish
- * workflow per group partition (or nudges the one already waiting). Publish workflows outlive the tick.
+ * workflow per group partition (or nudges the one already waiting), and alerts the selection's freshness
+ * breaches (once per breach). Publish and alert workflows outlive the tick.
  */
 import {
   ParentClosePolicy,
   getExternalWorkflowHandle,
+  patched,
   setHandler,
   startChild,
   workflowInfo,
@@ -19,6 +21,7 @@ import { publishWorkflowId } from '../runtime/ids.js';
 import { PARTITION_KEY, RUN_KIND } from '../runtime/search-attributes.js';
 import { control } from './activities.js';
 import type { Dag } from './dag.js';
+import { alertFreshness } from './freshness.js';
 import { EMPTY_PROGRESS, planOf, runPlan, tagRun } from './materialize.js';
 import { publishWorkflow } from './publish.js';
 import { progressQuery, recheckSignal } from './types.js';
@@ -29,6 +32,8 @@ const SCHEDULED_START_TIME = defineSearchAttributeKey(
   'TemporalScheduledStartTime',
   SearchAttributeType.DATETIME,
 );
+
+const FRESHNESS_PATCH = 'tessera-tick-freshness';
 
 export async function scheduleTickWorkflow(input: ScheduleTickInput): Promise<ScheduleTickResult> {
   let dag: Dag | undefined;
@@ -65,5 +70,9 @@ export async function scheduleTickWorkflow(input: ScheduleTickInput): Promise<Sc
       await getExternalWorkflowHandle(workflowId).signal(recheckSignal);
     }
   }
-  return { asOf, materialize, publishWorkflowIds };
+  // Ticks recorded before freshness alerts existed replay without the check.
+  const freshnessAlerts = patched(FRESHNESS_PATCH)
+    ? await alertFreshness({ selection: input.selection, asOf, uiBaseUrl: input.uiBaseUrl })
+    : [];
+  return { asOf, materialize, publishWorkflowIds, freshnessAlerts };
 }

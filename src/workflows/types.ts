@@ -9,8 +9,8 @@ import type { Plan, PlanRequest, PlanStep } from '../planner/types.js';
 
 /**
  * How steps are dispatched.
- * - `child` (default): one child workflow per step with id `tessera/step/<asset>/<partition>`; a step already
- *   running elsewhere is awaited, never started twice. Costs a workflow per step.
+ * - `child` (default): one child workflow per step with id `tessera/step/<taskQueue>/<asset>/<partition>`;
+ *   a step already running elsewhere is awaited, never started twice. Costs a workflow per step.
  * - `activity`: the materializeStep activity straight from the run. Several times cheaper, but nothing stops
  *   another run from building the same partition at the same time: for tests, benches and single-trigger use.
  * - `local`: materializeStep as a local activity in the worker running the workflow: cheapest, for short steps
@@ -25,11 +25,16 @@ export interface StepOptions {
   readonly maximumAttempts?: number;
   readonly initialInterval?: Duration;
   readonly maximumInterval?: Duration;
+  /** Execution timeout of a step workflow (`child` mode; default 12h): bounds how long an orphan holds its id. */
+  readonly workflowTimeout?: Duration;
 }
 
 /** Shared knobs of every run that executes steps. */
 export interface RunOptions {
-  /** Max steps in flight (default 4). */
+  /**
+   * Max units in flight (default 4): a unit is a step, or in `child` mode a batch, which itself runs at most this
+   * many of its steps at once (the worker's activity slots bound what really runs).
+   */
   readonly concurrency?: number;
   readonly force?: boolean;
   readonly mode?: StepMode;
@@ -59,6 +64,7 @@ export interface Progress {
   readonly done: number;
   readonly failed: number;
   readonly skipped: number;
+  /** Steps started and not finished (every step of a batch in flight counts). */
   readonly running: number;
   readonly pending: number;
   /** Ids of the steps in flight (at most 50). */
@@ -179,6 +185,8 @@ export interface ScheduleTickResult {
   readonly materialize: MaterializeSummary;
   /** Publish workflows started (or signalled, when already running) — they outlive the tick. */
   readonly publishWorkflowIds: readonly string[];
+  /** Freshness alert workflows started: breaches first seen by this tick (absent in older runs). */
+  readonly freshnessAlerts?: readonly string[];
 }
 
 export const progressQuery = defineQuery<Progress>('progress');

@@ -179,7 +179,7 @@ describe('activities on real DuckDB', () => {
       asOf: '2026-11-05T02:30:00Z',
     });
     expect(tick).toEqual({
-      request: { selection: '*', partitionKeys: ['2026-11-04'] },
+      request: { selection: '*', partitionKeys: ['2026-11-04'], now: '2026-11-05T02:30:00.000Z' },
       publish: [{ group: 'users', partitionKey: '2026-11-04' }],
     });
   });

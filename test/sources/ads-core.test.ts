@@ -18,7 +18,11 @@ import {
   type AdReportRow,
 } from '../../src/sources/ads/index.js';
 import { memoryEngine } from '../fakes/ads/fixtures.js';
-import { microsToDecimal, startFakeServer, type FakeServer } from '../fakes/ads/server.js';
+import {
+  microsToDecimal,
+  startFakeServer,
+  type FakeServer,
+} from '../../src/sources/ads/live/fake-apis/server.js';
 
 describe('money and counts', () => {
   it('converts decimal strings to micros exactly', () => {

@@ -5,8 +5,8 @@ import { EngineAdReportStore } from '../../src/sources/ads/store.js';
 import { syncAdAccount } from '../../src/sources/ads/sync.js';
 import { adsConnectorContract } from '../fakes/ads/contract.js';
 import { account, FAST_RETRY, landed, memoryEngine, NOW, sampleRows } from '../fakes/ads/fixtures.js';
-import { googleError, startFakeGoogleAds } from '../fakes/ads/google.js';
-import type { FakeServer } from '../fakes/ads/server.js';
+import { googleError, startFakeGoogleAds } from '../../src/sources/ads/live/fake-apis/google.js';
+import type { FakeServer } from '../../src/sources/ads/live/fake-apis/server.js';
 
 const TOKEN = 'g-access-token';
 const DEV = 'g-developer-token';

@@ -3,8 +3,8 @@ import { Secret } from '../../src/sources/ads/credentials.js';
 import { createMetaAdsConnector } from '../../src/sources/ads/meta.js';
 import { adsConnectorContract } from '../fakes/ads/contract.js';
 import { account, FAST_RETRY, sampleRows } from '../fakes/ads/fixtures.js';
-import { META_USER_LIMIT, metaError, startFakeMetaAds } from '../fakes/ads/meta.js';
-import type { FakeServer } from '../fakes/ads/server.js';
+import { META_USER_LIMIT, metaError, startFakeMetaAds } from '../../src/sources/ads/live/fake-apis/meta.js';
+import type { FakeServer } from '../../src/sources/ads/live/fake-apis/server.js';
 
 const TOKEN = 'meta-system-user-token';
 

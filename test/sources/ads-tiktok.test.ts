@@ -3,8 +3,12 @@ import { Secret } from '../../src/sources/ads/credentials.js';
 import { createTikTokAdsConnector } from '../../src/sources/ads/tiktok.js';
 import { adsConnectorContract } from '../fakes/ads/contract.js';
 import { account, FAST_RETRY, sampleRows } from '../fakes/ads/fixtures.js';
-import type { FakeServer } from '../fakes/ads/server.js';
-import { startFakeTikTokAds, TIKTOK_RATE_LIMIT, tiktokError } from '../fakes/ads/tiktok.js';
+import type { FakeServer } from '../../src/sources/ads/live/fake-apis/server.js';
+import {
+  startFakeTikTokAds,
+  TIKTOK_RATE_LIMIT,
+  tiktokError,
+} from '../../src/sources/ads/live/fake-apis/tiktok.js';
 
 const TOKEN = 'tt-access-token';
 

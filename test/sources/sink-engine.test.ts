@@ -150,3 +150,37 @@ describe('planDrift', () => {
     });
   });
 });
+
+describe('EngineRawSink staging', () => {
+  it('lands awkward text exactly and refuses an unparseable timestamp instead of landing NULL', async () => {
+    engine = await createDuckDbEngine({ type: 'duckdb', path: ':memory:', threads: 1 });
+    const sink = new EngineRawSink(engine);
+    const cols: RawColumn[] = [
+      { name: 'k', type: 'varchar' },
+      { name: 's', type: 'varchar' },
+      { name: 'at', type: 'timestamp' },
+    ];
+    await sink.ensureTable('raw.stage', cols, ['k']);
+    const texts = ['', 'a,"b"', 'line\nbreak', 'cr\rx', 'sep\u001fx', 'nul\u001dx', '\u001d', "it's", null];
+    const rows = texts.map((s, i) => ({ k: `k${i}`, s, at: '2026-11-25T10:00:00.000001Z' }));
+    // One batch per value, so each goes through delimited text or its JSON fallback on its own.
+    for (const r of rows) expect(await sink.write('raw.stage', [r], ['k'])).toEqual({ inserted: 1 });
+    const got = await engine.query<{ s: string | null; at: string }>(
+      'SELECT s, "at" FROM raw.stage ORDER BY k',
+    );
+    expect(got.map((r) => r.s)).toEqual(texts);
+    expect(new Set(got.map((r) => r.at))).toEqual(new Set(['2026-11-25T10:00:00.000001Z']));
+    // read_csv alone would turn this into NULL; the staged SELECT casts and fails the whole batch.
+    await expect(
+      sink.write(
+        'raw.stage',
+        [
+          { k: 'ok', s: 'x', at: '2026-11-25T10:00:00Z' },
+          { k: 'bad', s: 'x', at: 'soon' },
+        ],
+        ['k'],
+      ),
+    ).rejects.toThrow(/soon/);
+    expect(await engine.query('SELECT count(*)::INT AS n FROM raw.stage')).toEqual([{ n: texts.length }]);
+  });
+});

@@ -211,4 +211,31 @@ describe('BulkDuckDbSink', () => {
     ]);
     await engine.close();
   });
+
+  it('keeps batches in flight in order: overlapping keys land once, a failed batch lands nothing', async () => {
+    const engine = await createDuckDbEngine({ type: 'duckdb', path: ':memory:', threads: 1 });
+    const sink = new BulkDuckDbSink(engine, new EngineRawSink(engine));
+    const cols = [
+      { name: 'id', type: 'varchar' },
+      { name: 'at', type: 'timestamp' },
+    ] as const;
+    await sink.ensureTable('raw.bulk_flight', cols, ['id']);
+    const batch = (ids: number[], at = '2026-11-24T10:00:00.000Z') => ids.map((i) => ({ id: `k${i}`, at }));
+    // Issued without waiting: each insert must see the rows of the one before it.
+    const results = await Promise.allSettled([
+      sink.write('raw.bulk_flight', batch([1, 2, 3]), ['id']),
+      sink.write('raw.bulk_flight', batch([3, 4, 5]), ['id']),
+      sink.write('raw.bulk_flight', [...batch([6]), { id: 'k7', at: 'not a time' }], ['id']),
+      sink.write('raw.bulk_flight', batch([5, 6, 7, 8]), ['id']),
+    ]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value.inserted : 'failed'))).toEqual([
+      3,
+      2,
+      'failed',
+      3,
+    ]);
+    const ids = await engine.query<{ id: string }>('SELECT id FROM raw.bulk_flight ORDER BY id');
+    expect(ids.map((r) => r.id)).toEqual(['k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8']);
+    await engine.close();
+  });
 });

@@ -151,7 +151,7 @@ describe('backfillWorkflow', () => {
     expect(state.backfills.at(-1)).toMatchObject({ status: 'cancelled', done: 0 });
     const first = plan.steps[0]!;
     const child = await env.client.workflow
-      .getHandle(stepWorkflowId(first.assetKey, first.partitionKey))
+      .getHandle(stepWorkflowId(first.assetKey, first.partitionKey, env.taskQueue))
       .describe();
     expect(child.status.name).toBe('CANCELLED');
   });

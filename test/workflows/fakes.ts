@@ -5,6 +5,8 @@ import type {
   Alert,
   BackfillProgress,
   BarrierStatus,
+  FreshnessBreach,
+  FreshnessInput,
   PublishGroupInput,
   StepResult,
   TesseraActivities,
@@ -21,6 +23,8 @@ export interface FakeOptions {
   failures?: Record<string, Failure>;
   plans?: Record<string, Plan>;
   tick?: (asOf: string) => TickPlan;
+  /** Freshness breaches to report (default none). */
+  freshness?: (input: FreshnessInput) => readonly FreshnessBreach[];
 }
 
 export interface FakeState {
@@ -41,6 +45,7 @@ export interface FakeState {
   published: PublishGroupInput[];
   backfills: BackfillProgress[];
   planRequests: PlanRequest[];
+  freshnessChecks: FreshnessInput[];
 }
 
 /** Builds a plan from `{ 'asset@pk': ['upstream@pk', ...] }` (plan order = key order). */
@@ -90,6 +95,7 @@ export function createFakes(opts: FakeOptions = {}): { activities: TesseraActivi
     published: [],
     backfills: [],
     planRequests: [],
+    freshnessChecks: [],
   };
   const bump = (m: Map<string, number>, k: string): number => {
     const n = (m.get(k) ?? 0) + 1;
@@ -156,6 +162,10 @@ export function createFakes(opts: FakeOptions = {}): { activities: TesseraActivi
     async tickRequest({ asOf }) {
       if (!opts.tick) throw ApplicationFailure.nonRetryable('no tick configured', 'ValidationError');
       return opts.tick(asOf);
+    },
+    async freshnessBreaches(input) {
+      state.freshnessChecks.push(input);
+      return opts.freshness?.(input) ?? [];
     },
   };
   return { activities, state };

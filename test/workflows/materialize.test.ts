@@ -108,7 +108,7 @@ describe('materializeWorkflow', () => {
     ]);
     const alert = state.alerts.find((a) => a.kind === 'asset_failed')!;
     expect(alert.error).toContain('SqlError');
-    expect(alert.workflowId).toBe(stepWorkflowId(`${ns}.a`, '2026-11-24'));
+    expect(alert.workflowId).toBe(stepWorkflowId(`${ns}.a`, '2026-11-24', env.taskQueue));
     expect(alert.runId).toBe(handle.workflowId);
     expect(alert.runUrl).toContain(
       `${UI_BASE_URL}/namespaces/default/workflows/${encodeURIComponent(alert.workflowId)}/`,
@@ -152,6 +152,35 @@ describe('materializeWorkflow', () => {
     expect(state.alerts[0]!.workflowId).toBe(handle.workflowId);
   });
 
+  it('scopes step ids by deployment (task queue) and gives step workflows an execution timeout', async () => {
+    const ns = `${env.ns}d`;
+    const shared = `${ns}.shared@p`;
+    const state = use({ delayMs: (step) => (step.id === shared ? 1_000 : 20) });
+    const otherQueue = `${env.taskQueue}-other`;
+    const other = await startWorker(env, fakes.activities, { taskQueue: otherQueue });
+    try {
+      const here = await run({ plan: makePlan('here', { [shared]: [] }) });
+      const there = await env.client.workflow.start<typeof materializeWorkflow>('materializeWorkflow', {
+        taskQueue: otherQueue,
+        workflowId: `test/run/${randomUUID()}`,
+        args: [{ plan: makePlan('there', { [shared]: [] }), stepOptions: { workflowTimeout: '1h' } }],
+      });
+      const results = await Promise.all([here.result(), there.result()]);
+      expect(results.map((r) => r.succeeded)).toEqual([1, 1]);
+      // Neither deployment waited on the other's step: each built it.
+      expect(state.calls.get(shared)).toBe(2);
+      const timeoutOf = async (queue: string): Promise<number> => {
+        const d = await env.client.workflow.getHandle(stepWorkflowId(`${ns}.shared`, 'p', queue)).describe();
+        expect(d.taskQueue).toBe(queue);
+        return Number(d.raw.executionConfig?.workflowExecutionTimeout?.seconds ?? 0);
+      };
+      expect(await timeoutOf(env.taskQueue)).toBe(12 * 3600);
+      expect(await timeoutOf(otherQueue)).toBe(3600);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('plans from a request and tags runs and steps with search attributes', async () => {
     const ns = `${env.ns}s`;
     const plan = makePlan(`+${ns}.mart`, { [`${ns}.src@d1`]: [], [`${ns}.mart@d1`]: [`${ns}.src@d1`] });
@@ -168,7 +197,7 @@ describe('materializeWorkflow', () => {
       const found = await ids(`AssetKey = "${ns}.mart" AND PartitionKey = "d1"`);
       return found.length > 0 ? found : undefined;
     });
-    expect(steps).toEqual([stepWorkflowId(`${ns}.mart`, 'd1')]);
+    expect(steps).toEqual([stepWorkflowId(`${ns}.mart`, 'd1', env.taskQueue)]);
     const runs = await eventually(async () => {
       const found = await ids(`AssetKeys = "${ns}.src" AND TesseraRunKind = "materialize"`);
       return found.length > 0 ? found : undefined;

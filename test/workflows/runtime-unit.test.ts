@@ -7,8 +7,10 @@ import { makePlan } from './fakes.js';
 
 describe('runtime helpers', () => {
   it('builds predictable ids', () => {
-    expect(stepWorkflowId('core.dim_users', '2026-11-24')).toBe('tessera/step/core.dim_users/2026-11-24');
-    expect(stepWorkflowId('core.config', '')).toBe('tessera/step/core.config/');
+    expect(stepWorkflowId('core.dim_users', '2026-11-24', 'tessera')).toBe(
+      'tessera/step/tessera/core.dim_users/2026-11-24',
+    );
+    expect(stepWorkflowId('core.config', '', 'prod')).toBe('tessera/step/prod/core.config/');
     expect(publishWorkflowId('revenue', '2026-11-24')).toBe('tessera/publish/revenue/2026-11-24');
     expect(scheduleNameFromId(scheduleId('daily'))).toBe('daily');
     expect(scheduleNameFromId('other/daily')).toBeUndefined();

@@ -5,7 +5,8 @@
  *
  * - types.ts, errors.ts          shapes, restatement defaults, AdsAuthError (non-retryable) / AdsApiError
  * - http.ts                       fetch + p-retry: backoff, Retry-After, error classification
- * - google/meta/tiktok/twitter.ts one connector per API (wire format only)
+ * - google/meta/tiktok/twitter.ts one connector per API (wire format only); twitter-async.ts X's stats jobs
+ * - live/                          live mode: the API fakes (live/fake-apis) and the ads SourceLoader
  * - sync.ts, days.ts, store.ts    days to pull in the account's timezone, partition replace, watermark
  * May import: ../types.js, engine *types*, luxon, zod, p-retry, node built-ins. Not: workflows, activities.
  */
@@ -40,6 +41,7 @@ export { createGoogleAdsConnector, type GoogleAdsConfig } from './google.js';
 export { createMetaAdsConnector, type MetaAdsConfig } from './meta.js';
 export { createTikTokAdsConnector, type TikTokAdsConfig } from './tiktok.js';
 export { createXAdsConnector, type XAdsConfig } from './twitter.js';
+export { runStatsJobs, X_ASYNC_MAX_DAYS, type XAsyncStatsOptions } from './twitter-async.js';
 export { oauth1Header } from './oauth1.js';
 
 /** A connector for `platform` with credentials from the environment (see credentials.ts for the names). */

@@ -5,6 +5,7 @@ import { requestJson, type HttpResponse, type RetryPolicy, type Verdict } from '
 import { oauth1Header } from './oauth1.js';
 import type { AdAccountInfo, AdReportRow, AdsConnector } from './types.js';
 import { addMicros, countOf, microsOf } from './values.js';
+import { runStatsJobs, X_ASYNC_MAX_DAYS, type XAsyncStatsOptions } from './twitter-async.js';
 
 /**
  * X (Twitter) Ads API, synchronous analytics: `GET /{v}/stats/accounts/:id?entity=CAMPAIGN&entity_ids=…`
@@ -12,7 +13,8 @@ import { addMicros, countOf, microsOf } from './values.js';
  * account-local midnight. Metrics come as arrays (one value per day, or null) per metric group: ENGAGEMENT
  * (impressions, clicks), BILLING (billed_charge_local_micro), WEB_CONVERSION (conversion_purchases.metric).
  * Campaign names come from `GET accounts/:id/campaigns` (cursor paging). Signed with OAuth 1.0a.
- * Not done: the asynchronous stats jobs (needed only for >7-day or segmented pulls).
+ * Ranges over 7 days go through the asynchronous stats jobs (twitter-async.ts: ≤ 90-day windows, one job per
+ * window × 20 ids × placement) unless `asyncStats.mode` says otherwise; the result schema is the same.
  */
 
 export interface XAdsConfig {
@@ -24,6 +26,8 @@ export interface XAdsConfig {
   /** Placements whose stats are summed; default ALL_ON_TWITTER (add PUBLISHER_NETWORK to include it). */
   readonly placements?: readonly ('ALL_ON_TWITTER' | 'PUBLISHER_NETWORK')[];
   readonly retry?: RetryPolicy;
+  /** Asynchronous analytics jobs (default: used for ranges over 7 days). */
+  readonly asyncStats?: XAsyncStatsOptions;
 }
 
 const MAX_WINDOW_DAYS = 7;
@@ -75,7 +79,12 @@ function inspect(res: HttpResponse): Verdict | undefined {
 export function createXAdsConnector(config: XAdsConfig): AdsConnector {
   const base = `${config.baseUrl ?? 'https://ads-api.x.com'}/${config.apiVersion ?? '12'}`;
 
-  async function get(accountId: string, path: string, params: Record<string, string> = {}): Promise<unknown> {
+  async function call(
+    method: 'GET' | 'POST',
+    accountId: string,
+    path: string,
+    params: Record<string, string> = {},
+  ): Promise<unknown> {
     const url = new URL(`${base}${path}`);
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
     const href = url.toString();
@@ -84,13 +93,16 @@ export function createXAdsConnector(config: XAdsConfig): AdsConnector {
         platform: 'twitter',
         accountId,
         url: href,
+        method,
         inspect,
         // Fresh nonce and timestamp per attempt: a retried request must not replay a used nonce.
-        signHeaders: () => ({ authorization: oauth1Header('GET', href, config.credentials) }),
+        signHeaders: () => ({ authorization: oauth1Header(method, href, config.credentials) }),
       },
       config.retry,
     );
   }
+  const get = (accountId: string, path: string, params: Record<string, string> = {}) =>
+    call('GET', accountId, path, params);
 
   async function campaigns(accountId: string): Promise<Map<string, string | null>> {
     const names = new Map<string, string | null>();
@@ -120,16 +132,19 @@ export function createXAdsConnector(config: XAdsConfig): AdsConnector {
     async fetchReport(account: AdAccountInfo, from: string, to: string): Promise<AdReportRow[]> {
       const names = await campaigns(account.accountId);
       const ids = [...names.keys()];
-      // Sum across placements (and windows never overlap), keyed by campaign and day.
-      const acc = new Map<string, AdReportRow>();
-      for (const window of chunkDays(dayRange(from, to), MAX_WINDOW_DAYS)) {
-        const days = dayRange(window.from, window.to);
+      const mode = config.asyncStats?.mode ?? 'auto';
+      const all = dayRange(from, to);
+      const useJobs = mode === 'always' || (mode === 'auto' && all.length > MAX_WINDOW_DAYS);
+      // One stats query per window × 20 ids × placement; each answers with metric arrays, one value per day.
+      const queries: { days: string[]; params: Record<string, string> }[] = [];
+      for (const window of chunkDays(all, useJobs ? X_ASYNC_MAX_DAYS : MAX_WINDOW_DAYS)) {
         const start = dayBoundsUtc(window.from, account.timezone).start;
         const end = dayBoundsUtc(window.to, account.timezone).end;
         for (let i = 0; i < ids.length; i += MAX_ENTITY_IDS) {
           for (const placement of config.placements ?? ['ALL_ON_TWITTER']) {
-            const body = statsBody.parse(
-              await get(account.accountId, `/stats/accounts/${account.accountId}`, {
+            queries.push({
+              days: dayRange(window.from, window.to),
+              params: {
                 entity: 'CAMPAIGN',
                 entity_ids: ids.slice(i, i + MAX_ENTITY_IDS).join(','),
                 start_time: start,
@@ -137,42 +152,67 @@ export function createXAdsConnector(config: XAdsConfig): AdsConnector {
                 granularity: 'DAY',
                 metric_groups: 'ENGAGEMENT,BILLING,WEB_CONVERSION',
                 placement,
-              }),
-            );
-            if (body.time_series_length !== days.length) {
-              throw new Error(
-                `twitter stats: ${body.time_series_length} points for ${days.length} days ${window.from}..${window.to}`,
-              );
-            }
-            for (const entity of body.data) {
-              const m = entity.id_data[0]?.metrics;
-              if (!m) continue;
-              days.forEach((date, d) => {
-                const impressions = countOf(m.impressions?.[d]);
-                const clicks = countOf(m.clicks?.[d]);
-                const spend = microsOf(m.billed_charge_local_micro?.[d]);
-                const conversions = countOf(m.conversion_purchases?.metric?.[d]);
-                if (impressions === 0 && clicks === 0 && spend === '0' && conversions === 0) return;
-                const key = `${entity.id}|${date}`;
-                const prev = acc.get(key);
-                acc.set(key, {
-                  date,
-                  platform: 'twitter',
-                  account_id: account.accountId,
-                  account_timezone: account.timezone,
-                  campaign_id: entity.id,
-                  campaign_name: names.get(entity.id) ?? null,
-                  impressions: (prev?.impressions ?? 0) + impressions,
-                  clicks: (prev?.clicks ?? 0) + clicks,
-                  spend_micros: addMicros(prev?.spend_micros ?? '0', spend),
-                  currency: account.currency,
-                  conversions: (prev?.conversions ?? 0) + conversions,
-                });
-              });
-            }
+              },
+            });
           }
         }
       }
+      const bodies: unknown[] = [];
+      if (useJobs) {
+        const api = {
+          post: (path: string, params: Record<string, string>) =>
+            call('POST', account.accountId, path, params),
+          get: (path: string, params: Record<string, string>) => get(account.accountId, path, params),
+        };
+        bodies.push(
+          ...(await runStatsJobs(
+            api,
+            account.accountId,
+            queries.map((q) => q.params),
+            config.asyncStats,
+            config.retry,
+          )),
+        );
+      } else {
+        for (const q of queries)
+          bodies.push(await get(account.accountId, `/stats/accounts/${account.accountId}`, q.params));
+      }
+      // Sum across placements (and windows never overlap), keyed by campaign and day.
+      const acc = new Map<string, AdReportRow>();
+      queries.forEach(({ days }, n) => {
+        const body = statsBody.parse(bodies[n]);
+        if (body.time_series_length !== days.length) {
+          throw new Error(
+            `twitter stats: ${body.time_series_length} points for ${days.length} days ${days[0]}..${days.at(-1)}`,
+          );
+        }
+        for (const entity of body.data) {
+          const m = entity.id_data[0]?.metrics;
+          if (!m) continue;
+          days.forEach((date, d) => {
+            const impressions = countOf(m.impressions?.[d]);
+            const clicks = countOf(m.clicks?.[d]);
+            const spend = microsOf(m.billed_charge_local_micro?.[d]);
+            const conversions = countOf(m.conversion_purchases?.metric?.[d]);
+            if (impressions === 0 && clicks === 0 && spend === '0' && conversions === 0) return;
+            const key = `${entity.id}|${date}`;
+            const prev = acc.get(key);
+            acc.set(key, {
+              date,
+              platform: 'twitter',
+              account_id: account.accountId,
+              account_timezone: account.timezone,
+              campaign_id: entity.id,
+              campaign_name: names.get(entity.id) ?? null,
+              impressions: (prev?.impressions ?? 0) + impressions,
+              clicks: (prev?.clicks ?? 0) + clicks,
+              spend_micros: addMicros(prev?.spend_micros ?? '0', spend),
+              currency: account.currency,
+              conversions: (prev?.conversions ?? 0) + conversions,
+            });
+          });
+        }
+      });
       return [...acc.values()];
     },
   };

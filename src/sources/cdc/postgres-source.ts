@@ -9,6 +9,7 @@ import { ChangeLander, rawChangeTable, type SourceLogger } from './lander.js';
 import { pgLsnToHex } from './lsn.js';
 import { PgRecordBuilder } from './pg-records.js';
 import { PgTypeRegistry } from './pg-types.js';
+import { withReplayClock } from './replay-clock.js';
 import {
   beginSnapshot,
   createSlotExportingSnapshot,
@@ -41,6 +42,7 @@ const configSchema = z.object({
   pii: z.record(z.string(), z.enum(['drop', 'hash'])).default({}),
   piiKey: z.string().optional(),
   heartbeat: z.boolean().default(true),
+  replayClock: z.boolean().default(false),
   snapshotBatchRows: z.number().int().positive().default(10_000),
 });
 
@@ -56,6 +58,8 @@ export interface PostgresCdcConfig {
   readonly piiKey?: string;
   /** Emit a heartbeat message when caught up, so an idle database still advances the watermark. */
   readonly heartbeat?: boolean;
+  /** Simulation hook: take commit times from replay-clock messages (see replay-clock.ts). Default false. */
+  readonly replayClock?: boolean;
   readonly snapshotBatchRows?: number;
   readonly logger?: SourceLogger;
   /** Test seam: runs after a batch is written and before the slot is advanced. */
@@ -188,7 +192,8 @@ export class PostgresCdcSource {
           maxChanges,
           addTablesOption(this.tables),
         ]);
-        const txs = groupTransactions(res.rows.map((r) => parseWal2json(r.data)));
+        const grouped = groupTransactions(res.rows.map((r) => parseWal2json(r.data)));
+        const txs = this.cfg.replayClock ? grouped.map(withReplayClock) : grouped;
         const unknown = this.builder.unknownOids(txs);
         if (unknown.length > 0) await this.types.resolve(client, unknown);
         const records = txs.flatMap((tx) => this.builder.fromTransaction(tx));

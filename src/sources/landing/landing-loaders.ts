@@ -1,17 +1,26 @@
-import { mkdir, readdir, rename } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
-import { DateTime } from 'luxon';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DateTime } from 'luxon';
+import { z } from 'zod';
 import type { Engine } from '../../engines/index.js';
+import { AD_REPORTS_TABLE, adPartitionKey, EngineAdReportStore, type AdReportRow } from '../ads/index.js';
 import { readDebeziumFolder } from '../debezium/index.js';
-import { ingestFxFile, FX_RATES_TABLE } from '../fx/index.js';
+import { FX_RATES_TABLE, ingestFxFile } from '../fx/index.js';
 import type { PiiRules } from '../pii.js';
 import { EngineRawSink } from '../sinks/index.js';
-import { BulkDuckDbSink, ingestSnowplowFile, SnowplowLoader } from '../snowplow/index.js';
-import type { IngestRequest, IngestResult, SourceLoader, WatermarkReport } from '../types.js';
+import {
+  BulkDuckDbSink,
+  ingestSnowplowFile,
+  SNOWPLOW_EVENTS_TABLE,
+  SnowplowLoader,
+} from '../snowplow/index.js';
+import type { IngestRequest, IngestResult, LandResult, SourceLoader, WatermarkReport } from '../types.js';
+import { landedThrough, landFiles } from './landing-files.js';
 import { partitionStats } from './partition-stats.js';
-import { AD_REPORTS_TABLE, adPartitionKey, EngineAdReportStore, type AdReportRow } from '../ads/index.js';
-import { z } from 'zod';
+
+export { periodEnd } from './landing-files.js';
 
 const adRowsSchema = z.array(
   z.object({
@@ -32,8 +41,8 @@ const adRowsSchema = z.array(
 
 /**
  * The embedded default's sources: files in a landing folder, in the same wire formats as the live transports
- * (Debezium JSON, Snowplow enriched TSV, FX CSV). Each loader lands everything new (idempotently: rows dedupe on
- * their natural keys), then reports the requested partition.
+ * (Debezium JSON, Snowplow enriched TSV, FX CSV). `land` lands everything new (idempotently: rows dedupe on
+ * their natural keys; a continuous ingestion workflow calls it); `ingest` lands, then reports one partition.
  */
 export interface LandingOptions {
   readonly engine: Engine;
@@ -44,197 +53,250 @@ export interface LandingOptions {
   readonly allowedLatenessMinutes?: number;
 }
 
-/**
- * A landing file is a completed period: `<name>-20261124.jsonl` holds all of that day, `2026-11-24T13.tsv` all
- * of that hour. So once a file has landed, its source is complete through the end of its period (the way a
- * _SUCCESS marker works), which lets the barrier release the last day without waiting for later data.
- */
-export function periodEnd(file: string): string | undefined {
-  const hour = /(\d{4}-\d{2}-\d{2})T(\d{2})/.exec(file);
-  if (hour)
-    return (
-      DateTime.fromISO(`${hour[1]}T${hour[2]}:00`, { zone: 'utc' }).plus({ hours: 1 }).toISO() ?? undefined
-    );
-  const day = /(\d{4})-?(\d{2})-?(\d{2})/.exec(file);
-  if (day)
-    return (
-      DateTime.fromISO(`${day[1]}-${day[2]}-${day[3]}`, { zone: 'utc' }).plus({ days: 1 }).toISO() ??
-      undefined
-    );
-  return undefined;
-}
-
-/** The latest period end among the files landed so far (in `done/`). */
-async function landedThrough(dir: string, source: string): Promise<WatermarkReport | undefined> {
-  const done = join(dir, 'done');
-  if (!existsSync(done)) return undefined;
-  const ends = (await readdir(done))
-    .map(periodEnd)
-    .filter((e): e is string => e !== undefined)
-    .sort();
-  const last = ends.at(-1);
-  return last ? { source, watermark: last } : undefined;
-}
+/** The asset stream Snowplow's late events re-open (the catalog's `ingest: { source: 'snowplow', stream }`). */
+export const SNOWPLOW_STREAM = 'enriched';
+/** The asset stream of ad reports (`ingest: { source: 'ads', stream }`). */
+export const ADS_STREAM = 'campaign_daily';
 
 const window = (req: IngestRequest): { start: string; end: string } => {
   if (!req.window) throw new Error(`${req.assetKey}: landing loaders need time partitions`);
   return req.window;
 };
 
-function debeziumLoader(o: LandingOptions, db: string): SourceLoader {
-  const sink = new EngineRawSink(o.engine);
+const nextDay = (date: string): string =>
+  DateTime.fromISO(date, { zone: 'utc' }).plus({ days: 1 }).toISO() ?? date;
+
+/** Builds a SourceLoader whose `ingest` is one landing pass followed by the partition's stats. */
+function loader(
+  land: (heartbeat: () => void) => Promise<LandResult>,
+  report: (req: IngestRequest, watermark: WatermarkReport | undefined) => Promise<IngestResult>,
+): SourceLoader {
   return {
+    land,
     async ingest(req) {
-      const dir = join(o.landingDir, 'debezium', db);
-      // Activities serialize ingestion per source, so each call lands what is new and nothing runs beside it.
-      const streamed = existsSync(dir)
-        ? (
-            await readDebeziumFolder(dir, sink, {
-              source: db,
-              ...(o.pii?.[db] ? { pii: o.pii[db] } : {}),
-              ...(o.piiKey ? { piiKey: o.piiKey } : {}),
-            })
-          ).watermark
-        : undefined;
-      const watermark = (await landedThrough(dir, db)) ?? streamed;
-      const w = window(req);
-      return partitionStats(
-        o.engine,
-        {
-          table: `raw.${db}_${req.stream}_changes`,
-          where: '_commit_time >= CAST(? AS TIMESTAMPTZ) AND _commit_time < CAST(? AS TIMESTAMPTZ)',
-          params: [w.start, w.end],
-          key: `_lsn || ':' || CAST(_seq AS VARCHAR)`,
-          partition: { type: 'window', column: '_commit_time', ...w },
-        },
-        watermark,
-      );
+      const { watermark } = await land(req.heartbeat);
+      return report(req, watermark);
     },
   };
 }
 
-/** Moves landed files to `done/`: a crash before the move only re-reads them (rows dedupe on event_id). */
-async function landFiles(dir: string, pattern: RegExp, land: (path: string) => Promise<void>): Promise<void> {
-  if (!existsSync(dir)) return;
-  const files = (await readdir(dir)).filter((f) => pattern.test(f)).sort();
-  if (files.length === 0) return;
-  await mkdir(join(dir, 'done'), { recursive: true });
-  for (const f of files) {
-    await land(join(dir, f));
-    await rename(join(dir, f), join(dir, 'done', f));
-  }
+function debeziumLoader(o: LandingOptions, db: string): SourceLoader {
+  const sink = new EngineRawSink(o.engine);
+  const dir = join(o.landingDir, 'debezium', db);
+  // Activities serialize ingestion per source, so each pass lands what is new and nothing runs beside it.
+  const land = async (heartbeat: () => void): Promise<LandResult> => {
+    const r = existsSync(dir)
+      ? await readDebeziumFolder(dir, sink, {
+          source: db,
+          ...(o.pii?.[db] ? { pii: o.pii[db] } : {}),
+          ...(o.piiKey ? { piiKey: o.piiKey } : {}),
+        })
+      : undefined;
+    heartbeat();
+    const watermark = (await landedThrough(dir, db)) ?? r?.watermark;
+    return {
+      landed: r?.inserted ?? 0,
+      quarantined: r?.quarantined ?? 0,
+      ...(watermark ? { watermark } : {}),
+    };
+  };
+  return loader(land, (req, watermark) => {
+    const w = window(req);
+    return partitionStats(
+      o.engine,
+      {
+        table: `raw.${db}_${req.stream}_changes`,
+        where: '_commit_time >= CAST(? AS TIMESTAMPTZ) AND _commit_time < CAST(? AS TIMESTAMPTZ)',
+        params: [w.start, w.end],
+        key: `_lsn || ':' || CAST(_seq AS VARCHAR)`,
+        partition: { type: 'window', column: '_commit_time', ...w },
+      },
+      watermark,
+    );
+  });
+}
+
+/** The newest derived_tstamp landed, as canonical ISO (the event-time watermark before this process started). */
+async function latestEventTime(engine: Engine): Promise<string | undefined> {
+  if (!(await engine.describeTable(SNOWPLOW_EVENTS_TABLE))) return undefined;
+  const [r] = await engine.query<{ ms: number | string | null }>(
+    `SELECT epoch_ms(max(derived_tstamp)) AS ms FROM ${SNOWPLOW_EVENTS_TABLE}`,
+  );
+  return r?.ms === null || r?.ms === undefined ? undefined : new Date(Number(r.ms)).toISOString();
 }
 
 function snowplowLoader(o: LandingOptions): SourceLoader {
-  const loader = new SnowplowLoader({
-    sink: new BulkDuckDbSink(o.engine, new EngineRawSink(o.engine)),
-    allowedLatenessMinutes: o.allowedLatenessMinutes ?? 60,
-  });
-  let watermark: string | undefined;
-  return {
-    async ingest(req) {
-      await landFiles(join(o.landingDir, 'snowplow'), /\.tsv(\.gz)?$/, async (path) => {
-        const r = await ingestSnowplowFile(path, { loader });
-        if (r.watermark && (!watermark || r.watermark > watermark)) watermark = r.watermark;
-        req.heartbeat();
-      });
-      const w = window(req);
-      return partitionStats(
-        o.engine,
-        {
-          table: 'raw.snowplow_events',
-          where: 'derived_tstamp >= CAST(? AS TIMESTAMPTZ) AND derived_tstamp < CAST(? AS TIMESTAMPTZ)',
-          params: [w.start, w.end],
-          key: 'event_id',
-          partition: { type: 'window', column: 'derived_tstamp', ...w },
-        },
-        (await landedThrough(join(o.landingDir, 'snowplow'), 'snowplow')) ??
-          (watermark ? { source: 'snowplow', watermark } : undefined),
-      );
-    },
+  const dir = join(o.landingDir, 'snowplow');
+  // Built on first use, resuming the event-time watermark from the table: after a worker restart a late file
+  // is still recognised as re-opening hours that were closed before.
+  let core: Promise<SnowplowLoader> | undefined;
+  const snowplow = (): Promise<SnowplowLoader> =>
+    (core ??= latestEventTime(o.engine).then(
+      (latest) =>
+        new SnowplowLoader({
+          sink: new BulkDuckDbSink(o.engine, new EngineRawSink(o.engine)),
+          allowedLatenessMinutes: o.allowedLatenessMinutes ?? 60,
+          ...(latest ? { watermarkState: { landing: latest } } : {}),
+        }),
+    )).catch((err: unknown) => {
+      core = undefined;
+      throw err;
+    });
+  const land = async (heartbeat: () => void): Promise<LandResult> => {
+    const sp = await snowplow();
+    let landed = 0;
+    let quarantined = 0;
+    const reopened = new Set<string>();
+    await landFiles(
+      dir,
+      /\.tsv(\.gz)?$/,
+      async (path) => {
+        const r = await ingestSnowplowFile(path, { loader: sp });
+        landed += r.inserted;
+        quarantined += r.quarantined;
+        r.reopenedHours.forEach((h) => reopened.add(h));
+      },
+      heartbeat,
+    );
+    const eventTime = sp.watermark.value;
+    const watermark =
+      (await landedThrough(dir, 'snowplow')) ??
+      (eventTime ? { source: 'snowplow', watermark: eventTime } : undefined);
+    return {
+      landed,
+      quarantined,
+      ...(watermark ? { watermark } : {}),
+      reopened: [...reopened].sort().map((partitionKey) => ({ stream: SNOWPLOW_STREAM, partitionKey })),
+    };
   };
+  return loader(land, (req, watermark) => {
+    const w = window(req);
+    return partitionStats(
+      o.engine,
+      {
+        table: SNOWPLOW_EVENTS_TABLE,
+        where: 'derived_tstamp >= CAST(? AS TIMESTAMPTZ) AND derived_tstamp < CAST(? AS TIMESTAMPTZ)',
+        params: [w.start, w.end],
+        key: 'event_id',
+        partition: { type: 'window', column: 'derived_tstamp', ...w },
+      },
+      watermark,
+    );
+  });
+}
+
+/** `max(date) + 1 day` of a table with a `date` column: daily sources are complete through the last day held. */
+async function throughLastDate(
+  engine: Engine,
+  table: string,
+  source: string,
+): Promise<WatermarkReport | undefined> {
+  const [max] = await engine
+    .query<{ d: string | null }>(`SELECT CAST(max(date) AS VARCHAR) AS d FROM ${table}`)
+    .catch(() => []);
+  return max?.d ? { source, watermark: nextDay(max.d) } : undefined;
 }
 
 function fxLoader(o: LandingOptions): SourceLoader {
-  return {
-    async ingest(req) {
-      await landFiles(join(o.landingDir, 'fx'), /\.(csv|json)$/, async (path) => {
-        await ingestFxFile(path, new EngineRawSink(o.engine));
-      });
-      const [max] = await o.engine
-        .query<{ d: string | null }>(`SELECT CAST(max(date) AS VARCHAR) AS d FROM ${FX_RATES_TABLE}`)
-        .catch(() => []);
-      const last = max?.d ?? undefined;
-      const w = window(req);
-      return partitionStats(
-        o.engine,
-        {
-          table: FX_RATES_TABLE,
-          where: 'CAST(date AS VARCHAR) = ?',
-          params: [w.start.slice(0, 10)],
-          key: 'currency',
-          partition: { type: 'values', values: { date: w.start.slice(0, 10) } },
-        },
-        last
-          ? {
-              source: 'fx',
-              watermark: DateTime.fromISO(last, { zone: 'utc' }).plus({ days: 1 }).toISO() ?? last,
-            }
-          : undefined,
-      );
-    },
+  const sink = new EngineRawSink(o.engine);
+  const land = async (heartbeat: () => void): Promise<LandResult> => {
+    let landed = 0;
+    let quarantined = 0;
+    await landFiles(
+      join(o.landingDir, 'fx'),
+      /\.(csv|json)$/,
+      async (path) => {
+        const r = await ingestFxFile(path, sink);
+        landed += r.inserted;
+        quarantined += r.quarantined;
+      },
+      heartbeat,
+    );
+    const watermark = await throughLastDate(o.engine, FX_RATES_TABLE, 'fx');
+    return { landed, quarantined, ...(watermark ? { watermark } : {}) };
   };
+  return loader(land, (req, watermark) => {
+    const date = window(req).start.slice(0, 10);
+    return partitionStats(
+      o.engine,
+      {
+        table: FX_RATES_TABLE,
+        where: 'CAST(date AS VARCHAR) = ?',
+        params: [date],
+        key: 'currency',
+        partition: { type: 'values', values: { date } },
+      },
+      watermark,
+    );
+  });
 }
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /**
  * Ads in the embedded default: campaign-day rows as the connectors return them (`ads/campaign_daily.json`),
- * each (date, platform, account) partition replaced whole, as a restatement pull would.
+ * each (date, platform, account) partition replaced whole, as a restatement pull would. The file is rewritten in
+ * place, so a pass compares content: only (date, platform, account) groups whose rows changed are replaced, and
+ * their (date, platform) partitions are reported re-opened (restated figures make their readers stale).
  */
 function adsLoader(o: LandingOptions): SourceLoader {
   const store = new EngineAdReportStore(o.engine);
-  let landedFile: string | undefined;
-  return {
-    async ingest(req) {
-      const file = join(o.landingDir, 'ads', 'campaign_daily.json');
-      if (existsSync(file) && landedFile !== file) {
-        const rows: AdReportRow[] = adRowsSchema
-          .parse(JSON.parse(readFileSync(file, 'utf8')))
-          .map(({ account_currency, ...r }) => ({ ...r, currency: account_currency }));
-        const byPartition = new Map<string, AdReportRow[]>();
-        for (const r of rows) {
-          const key = adPartitionKey(r);
-          byPartition.set(key, [...(byPartition.get(key) ?? []), r]);
-        }
-        for (const [, part] of [...byPartition].sort(([a], [b]) => (a < b ? -1 : 1))) {
-          const first = part[0] as AdReportRow;
-          await store.replacePartition(
-            { date: first.date, platform: first.platform, account_id: first.account_id },
-            part,
-          );
-        }
-        landedFile = file;
+  const file = join(o.landingDir, 'ads', 'campaign_daily.json');
+  let fileHash: string | undefined;
+  const groupHashes = new Map<string, string>();
+  const land = async (heartbeat: () => void): Promise<LandResult> => {
+    let landed = 0;
+    const reopened = new Set<string>();
+    const text = existsSync(file) ? await readFile(file, 'utf8') : undefined;
+    if (text !== undefined && sha256(text) !== fileHash) {
+      const rows: AdReportRow[] = adRowsSchema
+        .parse(JSON.parse(text))
+        .map(({ account_currency, ...r }) => ({ ...r, currency: account_currency }));
+      const byPartition = new Map<string, AdReportRow[]>();
+      for (const r of rows) {
+        const key = adPartitionKey(r);
+        const group = byPartition.get(key);
+        if (group) group.push(r);
+        else byPartition.set(key, [r]);
       }
-      const platform = req.dimensions?.platform ?? '';
-      const date = req.dimensions?.date ?? '';
-      const last = await o.engine
-        .query<{ d: string | null }>(`SELECT CAST(max(date) AS VARCHAR) AS d FROM ${AD_REPORTS_TABLE}`)
-        .catch(() => []);
-      const through = last[0]?.d
-        ? DateTime.fromISO(last[0].d, { zone: 'utc' }).plus({ days: 1 }).toISO()
-        : undefined;
-      return partitionStats(
-        o.engine,
-        {
-          table: AD_REPORTS_TABLE,
-          where: 'CAST(date AS VARCHAR) = ? AND platform = ?',
-          params: [date, platform],
-          key: `account_id || ':' || campaign_id || ':' || CAST(spend_micros AS VARCHAR)`,
-          partition: { type: 'values', values: { date, platform } },
-        },
-        through ? { source: 'ads', watermark: through } : undefined,
-      );
-    },
+      for (const [key, part] of [...byPartition].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        const hash = sha256(JSON.stringify(part));
+        if (groupHashes.get(key) === hash) continue;
+        const first = part[0] as AdReportRow;
+        const r = await store.replacePartition(
+          { date: first.date, platform: first.platform, account_id: first.account_id },
+          part,
+        );
+        groupHashes.set(key, hash);
+        landed += r.rowCount;
+        reopened.add(`${first.date}|${first.platform}`);
+        heartbeat();
+      }
+      fileHash = sha256(text);
+    }
+    const watermark = await throughLastDate(o.engine, AD_REPORTS_TABLE, 'ads');
+    return {
+      landed,
+      quarantined: 0,
+      ...(watermark ? { watermark } : {}),
+      reopened: [...reopened].sort().map((partitionKey) => ({ stream: ADS_STREAM, partitionKey })),
+    };
   };
+  return loader(land, (req, watermark) => {
+    const platform = req.dimensions?.platform ?? '';
+    const date = req.dimensions?.date ?? '';
+    return partitionStats(
+      o.engine,
+      {
+        table: AD_REPORTS_TABLE,
+        where: 'CAST(date AS VARCHAR) = ? AND platform = ?',
+        params: [date, platform],
+        key: `account_id || ':' || campaign_id || ':' || CAST(spend_micros AS VARCHAR)`,
+        partition: { type: 'values', values: { date, platform } },
+      },
+      watermark,
+    );
+  });
 }
 
 export function landingLoaders(o: LandingOptions): Record<string, SourceLoader> {

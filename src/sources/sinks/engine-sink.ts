@@ -1,18 +1,22 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Engine } from '../../engines/types.js';
 import type { QuarantinedRecord, RawColumn, RawColumnType, RawRow } from '../types.js';
 import { planDrift } from './drift.js';
+import { firstPerKey, stageRows, withStagedFile } from './staging.js';
 import { IncompatibleColumnError, QUARANTINE_TABLE, type CdcSink } from './types.js';
 
 /**
  * RawSink over the DuckDB engine. Each raw table gets a PRIMARY KEY on its dedupe key and every write is
  * one `INSERT OR IGNORE ... SELECT` statement (atomic on its own, so a crash leaves all or nothing; a
- * replay inserts nothing twice, even from two writers at once). Rows travel as a temporary CSV file read
- * by read_csv with the table's column types: about 4x faster than a JSON parameter through
- * json_transform, and no SQL literals. DuckDB-specific SQL: other engines get their own sink.
+ * replay inserts nothing twice, even from two writers at once). Rows travel as a temporary staged file
+ * (staging.ts) read with the table's column types: no SQL literals, and far cheaper than a bound JSON
+ * parameter. DuckDB-specific SQL: other engines get their own sink.
  */
+
+export interface EngineRawSinkOptions {
+  /** Folder for the staged batch files (default os.tmpdir(); /dev/shm avoids the disk). */
+  readonly tmpDir?: string;
+}
 
 const DUCK: Record<RawColumnType, string> = {
   varchar: 'VARCHAR',
@@ -39,7 +43,6 @@ function rawType(duckType: string): RawColumnType {
 }
 
 const q = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-const lit = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 
 function tableRef(table: string): { schema: string; sql: string } {
   const [schema, name, extra] = table.split('.');
@@ -52,8 +55,13 @@ const CHECKPOINTS = 'tessera_meta.source_checkpoints';
 export class EngineRawSink implements CdcSink {
   private readonly schemas = new Map<string, RawColumn[]>();
   private ready: Promise<void> | undefined;
+  private readonly tmpDir: string;
 
-  constructor(readonly engine: Engine) {
+  constructor(
+    readonly engine: Engine,
+    options: EngineRawSinkOptions = {},
+  ) {
+    this.tmpDir = options.tmpDir ?? tmpdir();
     if (engine.name !== 'duckdb')
       throw new Error(`EngineRawSink speaks DuckDB SQL; engine '${engine.name}' needs its own sink`);
   }
@@ -109,27 +117,11 @@ export class EngineRawSink implements CdcSink {
     for (const name of Object.keys(rows[0] ?? {})) {
       if (!known.has(name)) throw new Error(`row column ${name} is not in ${table}; call ensureTable first`);
     }
-    const unique = dedupe(rows, dedupeKey);
-    const dir = await mkdtemp(join(tmpdir(), 'tessera-sink-'));
-    const file = join(dir, 'rows.csv');
-    await writeFile(file, toCsv(unique, columns));
-    // JSON columns are read as text and cast, so the document (not a JSON string of it) is stored.
-    const types = `{${columns.map((c) => `${lit(c.name)}: ${lit(c.type === 'json' ? 'VARCHAR' : DUCK[c.type])}`).join(', ')}}`;
-    const jsonCols = columns.filter((c) => c.type === 'json');
-    const replace =
-      jsonCols.length > 0
-        ? ` REPLACE (${jsonCols.map((c) => `${q(c.name)}::JSON AS ${q(c.name)}`).join(', ')})`
-        : '';
-    try {
-      const res = await this.engine.query<{ Count: number }>(
-        `INSERT OR IGNORE INTO ${tableRef(table).sql} BY NAME
-         SELECT *${replace} FROM read_csv(${lit(file)}, header = false, columns = ${types}, auto_detect = false,
-           nullstr = '', allow_quoted_nulls = false, quote = '"', escape = '"', delim = ',')`,
-      );
-      return { inserted: Number(res[0]?.Count ?? 0) };
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const staged = stageRows(firstPerKey(rows, dedupeKey), columns);
+    const res = await withStagedFile(this.tmpDir, staged, (select) =>
+      this.engine.query<{ Count: number }>(`INSERT OR IGNORE INTO ${tableRef(table).sql} BY NAME ${select}`),
+    );
+    return { inserted: Number(res[0]?.Count ?? 0) };
   }
 
   async quarantine(records: readonly QuarantinedRecord[]): Promise<void> {
@@ -189,37 +181,4 @@ export class EngineRawSink implements CdcSink {
     );
     return this.ready;
   }
-}
-
-/** RFC 4180 CSV in the table's column order: NULL is an empty field, the empty string is `""`. */
-function toCsv(rows: readonly RawRow[], columns: readonly RawColumn[]): string {
-  const parts: string[] = [];
-  for (const r of rows) {
-    let line = '';
-    for (let i = 0; i < columns.length; i++) {
-      const v = r[(columns[i] as RawColumn).name];
-      if (i > 0) line += ',';
-      if (v === null || v === undefined) continue;
-      if (typeof v !== 'string') line += String(v);
-      else if (v === '' || /[",\n\r]/.test(v)) line += `"${v.replace(/"/g, '""')}"`;
-      else line += v;
-    }
-    parts.push(line);
-  }
-  return `${parts.join('\n')}\n`;
-}
-
-/** Drops rows whose key repeats within the batch (INSERT OR IGNORE rejects in-statement duplicates). */
-function dedupe(rows: readonly RawRow[], key: readonly string[]): readonly RawRow[] {
-  if (key.length === 0) return rows;
-  const seen = new Set<string>();
-  const out: RawRow[] = [];
-  for (const r of rows) {
-    const k =
-      key.length === 1 ? String(r[key[0] ?? ''] ?? '') : key.map((c) => String(r[c] ?? '')).join('\u0000');
-    if (seen.has(k)) continue;
-    seen.add(k);
-    out.push(r);
-  }
-  return out;
 }

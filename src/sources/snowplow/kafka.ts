@@ -45,6 +45,15 @@ export interface SnowplowIngestSummary {
   readonly watermark: string | undefined;
   /** False when the timeout hit before the consumer reached the topic's end offsets. */
   readonly caughtUp: boolean;
+  /** Every partition of the topic when the pass began. */
+  readonly partitions: readonly number[];
+  /** Partitions still short of the end offset they had when the pass began (only when `caughtUp` is false). */
+  readonly pendingPartitions: readonly number[];
+}
+
+export interface IngestPassOptions {
+  /** Called after each landed and committed batch: a Temporal activity's heartbeat. */
+  readonly heartbeat?: () => void;
 }
 
 export class SnowplowKafkaSource {
@@ -78,13 +87,18 @@ export class SnowplowKafkaSource {
    * Consumes until every partition reaches the end offset it had when the call began (or `timeoutMs` passes),
    * then stops: the bounded unit of work an ingestion activity runs between heartbeats.
    */
-  async ingestUntilCaughtUp(timeoutMs = 60_000): Promise<SnowplowIngestSummary> {
+  async ingestUntilCaughtUp(
+    timeoutMs = 60_000,
+    pass: IngestPassOptions = {},
+  ): Promise<SnowplowIngestSummary> {
     const { topic, groupId } = this.options;
     const admin = this.kafka.admin();
     await admin.connect();
     let remaining: Map<number, bigint>;
+    let partitions: number[];
     try {
       const ends = await admin.fetchTopicOffsets(topic);
+      partitions = ends.map((e) => e.partition).sort((a, b) => a - b);
       const committed = await fetchCommittedOffsets(admin, groupId, topic);
       const done = new Map<number, bigint>();
       for (const p of committed) done.set(p.partition, BigInt(p.offset));
@@ -110,6 +124,7 @@ export class SnowplowKafkaSource {
           results.push(r);
           const end = remaining.get(r.partition);
           if (end !== undefined && BigInt(r.lastOffset) + 1n >= end) remaining.delete(r.partition);
+          pass.heartbeat?.();
           if (remaining.size === 0) resolveDone();
         }, rejectDone);
         const timedOut = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs)));
@@ -134,6 +149,8 @@ export class SnowplowKafkaSource {
       reopenedHours: [...reopened].sort(),
       watermark: this.options.loader.watermark.value,
       caughtUp,
+      partitions,
+      pendingPartitions: caughtUp ? [] : [...remaining.keys()].sort((a, b) => a - b),
     };
   }
 

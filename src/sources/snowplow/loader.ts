@@ -75,7 +75,8 @@ export class SnowplowLoader {
     const quarantine: QuarantinedRecord[] = [];
     const byCode: Record<string, number> = {};
     const firstById = new Map<string, SnowplowEventRow>();
-    const streamsOf: { stream: string; derived: string }[] = [];
+    // Latest derived_tstamp per stream (what the watermark keeps), observed once the batch has landed.
+    const latest = new Map<string, string>();
     let parsed = 0;
     let duplicates = 0;
 
@@ -89,7 +90,8 @@ export class SnowplowLoader {
       }
       parsed++;
       const row = res.row;
-      streamsOf.push({ stream: rec.stream, derived: row.derived_tstamp });
+      const seen = latest.get(rec.stream);
+      if (seen === undefined || row.derived_tstamp > seen) latest.set(rec.stream, row.derived_tstamp);
       const prev = firstById.get(row.event_id);
       if (prev === undefined) {
         firstById.set(row.event_id, row);
@@ -110,7 +112,7 @@ export class SnowplowLoader {
       ({ inserted } = await this.sink.write(this.table, rows, SNOWPLOW_DEDUPE_KEY));
     }
     if (quarantine.length > 0) await this.sink.quarantine(quarantine);
-    for (const s of streamsOf) this.watermark.observe(s.stream, s.derived);
+    for (const [stream, derived] of latest) this.watermark.observe(stream, derived);
 
     const touched = inserted === 0 ? [] : [...hours].sort();
     const wm = this.watermark.value;

@@ -5,7 +5,11 @@ import { EngineAdReportStore } from '../../../src/sources/ads/store.js';
 import { syncAdAccount } from '../../../src/sources/ads/sync.js';
 import type { AdPlatform, AdsConnector } from '../../../src/sources/ads/types.js';
 import { account, landed, memoryEngine, NOW, sampleRows } from './fixtures.js';
-import type { FakeAdAccount, FakeResponse, FakeServer } from './server.js';
+import type {
+  FakeAdAccount,
+  FakeResponse,
+  FakeServer,
+} from '../../../src/sources/ads/live/fake-apis/server.js';
 
 /**
  * The behaviour every ads connector shares, run against its local fake: a first sync lands the restatement

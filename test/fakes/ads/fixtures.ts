@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import type { Engine } from '../../../src/engines/types.js';
 import { createDuckDbEngine } from '../../../src/engines/index.js';
 import { dayRange } from '../../../src/sources/ads/days.js';
-import type { FakeAdAccount, FakeAdRow } from './server.js';
+import type { FakeAdAccount, FakeAdRow } from '../../../src/sources/ads/live/fake-apis/server.js';
 
 /** Shared test data for the ads connector tests: deterministic rows over a range of days. */
 

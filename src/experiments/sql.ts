@@ -1,0 +1,320 @@
+/**
+ * The SQL generator: metric declarations → ONE query returning, per experiment × metric × variation, the
+ * sufficient statistics of sufficient-stats.ts (GrowthBook's query columns), plus the units excluded for
+ * being exposed to more than one variation. Pure rendering: no I/O, no clock.
+ *
+ * Shape of the query (all CTEs, engine-neutral SQL):
+ * 1. `exposures`: exposure rows in the window, unit cast to text (exposure and fact tables may type it apart).
+ * 2. `units`: first exposure per experiment × unit; `assigned` keeps units seen in exactly one variation,
+ *    `excluded` counts the others per experiment.
+ * 3. per metric source: `assigned` LEFT JOIN the source's events, summed per unit over the conversion window
+ *    (main value) and the CUPED lookback (covariate), so units without events count as 0.
+ * 4. capping per metric (pooled over variations), then sums per variation; one UNION ALL branch per metric.
+ *
+ * The few spellings engines disagree on (interval arithmetic, percentiles, type names) are one row of
+ * `EXPERIMENT_SQL_SPELLINGS`.
+ */
+import { usesCuped, type MetricDefinition, type MetricSource } from './metrics.js';
+import {
+  SUFFICIENT_STAT_COLUMNS,
+  variantSufficientStatsSchema,
+  type VariantSufficientStats,
+} from './sufficient-stats.js';
+
+/** What differs between engines for this query. */
+export interface ExperimentSqlSpellings {
+  readonly doubleType: string;
+  readonly integerType: string;
+  readonly textType: string;
+  /** `ts + seconds` (seconds may be negative or fractional). */
+  addSeconds(tsExpr: string, seconds: number): string;
+  /** Aggregate: continuous percentile (linear interpolation) of `expr`, p in (0, 1). */
+  percentileCont(expr: string, p: number): string;
+  /** ISO-8601 instant → timestamp literal (UTC). */
+  timestamp(iso: string): string;
+}
+
+const ansiTimestamp = (iso: string): string => {
+  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?(Z|[+-]00:?00)?$/.exec(iso);
+  if (!m) throw new Error(`not a UTC ISO-8601 instant: ${iso}`);
+  return `TIMESTAMP '${m[1]} ${m[2] ?? '00:00:00'}'`;
+};
+
+const ANSI: ExperimentSqlSpellings = {
+  doubleType: 'DOUBLE',
+  integerType: 'BIGINT',
+  textType: 'VARCHAR',
+  addSeconds: (ts, s) =>
+    s === 0 ? ts : `${ts} ${s < 0 ? '-' : '+'} INTERVAL '${microRound(Math.abs(s))}' SECOND`,
+  percentileCont: (e, p) => `percentile_cont(${p}) WITHIN GROUP (ORDER BY ${e})`,
+  timestamp: ansiTimestamp,
+};
+
+/** Seconds with at most microsecond digits, no exponent. */
+function microRound(s: number): string {
+  return (Math.round(s * 1e6) / 1e6).toFixed(6).replace(/\.?0+$/, '');
+}
+
+/** One row per engine. DuckDB and Trino accept the ANSI spellings; BigQuery will need its own row. */
+export const EXPERIMENT_SQL_SPELLINGS = {
+  ansi: ANSI,
+  duckdb: ANSI,
+  trino: { ...ANSI, percentileCont: (e: string, p: number) => `approx_percentile(${e}, ${p})` },
+} as const satisfies Record<string, ExperimentSqlSpellings>;
+export type ExperimentSqlDialect = keyof typeof EXPERIMENT_SQL_SPELLINGS;
+
+/** Where exposures come from: one row per exposure event. */
+export interface ExposureSource {
+  /** Table (asset key) of exposure events, e.g. `raw.snowplow_events`. */
+  readonly table: string;
+  readonly unitColumn: string;
+  readonly experimentColumn: string;
+  readonly variationColumn: string;
+  readonly timestampColumn: string;
+  /** Extra SQL predicate (engine-neutral). */
+  readonly filter?: string;
+}
+
+export interface ExperimentSqlSpec {
+  readonly exposures: ExposureSource;
+  /** Experiments to analyse (all in the exposure table when absent). */
+  readonly experimentKeys?: readonly string[];
+  readonly metrics: readonly MetricDefinition[];
+  /**
+   * SQL timestamp expression: exposures and metric events at or after it are ignored (results "as of" it),
+   * e.g. `{{ partition_end }}` in an asset or a literal. Absent: everything in the tables.
+   */
+  readonly until?: string;
+  /** Exposures outside `[start, end)` (ISO-8601 instants) do not assign units. */
+  readonly exposureWindow?: { readonly start?: string; readonly end?: string };
+  readonly dialect?: ExperimentSqlDialect;
+}
+
+/** Columns of every result row, in order. */
+export const EXPERIMENT_SQL_COLUMNS = [
+  'experiment_key',
+  'metric_id',
+  'variation',
+  'users',
+  'main_sum',
+  'main_sum_squares',
+  'denominator_sum',
+  'denominator_sum_squares',
+  'main_denominator_sum_product',
+  'covariate_sum',
+  'covariate_sum_squares',
+  'main_covariate_sum_product',
+  'multiple_variation_users',
+] as const;
+
+const IDENT = /^[a-z_][a-z0-9_]*$/;
+/** Identifiers are quoted; asset keys stay `schema.name` as every asset's SQL writes them. */
+const q = (name: string): string => {
+  if (!IDENT.test(name)) throw new Error(`not a lower_snake_case identifier: ${name}`);
+  return `"${name}"`;
+};
+const tableName = (key: string): string => {
+  const parts = key.split('.');
+  if (parts.length !== 2) throw new Error(`table must be schema.name: ${key}`);
+  return parts.map(q).join('.');
+};
+const lit = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+const DAY = 86_400;
+const HOUR = 3_600;
+
+interface Component {
+  readonly cte: string;
+  readonly sql: string;
+}
+
+/** Per-unit values of one metric source: main (conversion window) and covariate (pre-exposure lookback). */
+function sourceComponent(
+  cte: string,
+  metric: MetricDefinition,
+  source: MetricSource,
+  cuped: boolean,
+  s: ExperimentSqlSpellings,
+  until: string | undefined,
+): Component {
+  const binomial = metric.type === 'binomial';
+  const value = binomial || source.valueColumn === undefined ? '1' : `e.${q(source.valueColumn)}`;
+  const ts = `e.${q(source.timestampColumn)}`;
+  const first = 'a.first_exposed_at';
+  const start = s.addSeconds(first, metric.conversionDelayHours * HOUR);
+  const conds = [`${ts} >= ${start}`];
+  if (metric.conversionWindowDays !== undefined) {
+    conds.push(
+      `${ts} < ${s.addSeconds(first, metric.conversionDelayHours * HOUR + metric.conversionWindowDays * DAY)}`,
+    );
+  }
+  const agg = (cond: string): string =>
+    binomial
+      ? `MAX(CASE WHEN ${cond} THEN 1 ELSE 0 END)`
+      : `COALESCE(SUM(CASE WHEN ${cond} THEN ${value} ELSE 0 END), 0)`;
+  const cols = [`${agg(conds.join(' AND '))} AS main_value`];
+  if (cuped) {
+    const lookback = metric.type !== 'ratio' && metric.cuped ? metric.cuped.lookbackDays : 14;
+    cols.push(
+      `${agg(`${ts} >= ${s.addSeconds(first, -lookback * DAY)} AND ${ts} < ${first}`)} AS covariate_value`,
+    );
+  }
+  const where = [
+    ...(until ? [`e.${q(source.timestampColumn)} < ${until}`] : []),
+    ...(source.filter ? [`(${source.filter})`] : []),
+  ];
+  const events = `SELECT e.* FROM ${tableName(source.table)} e${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+  const sql = `SELECT a.experiment_key, a.unit, a.variation, ${cols.join(', ')}
+  FROM assigned a LEFT JOIN (${events}) e ON CAST(e.${q(source.unitColumn)} AS ${s.textType}) = a.unit
+  GROUP BY a.experiment_key, a.unit, a.variation`;
+  return { cte, sql };
+}
+
+/** Capped value expression; `cap` is a column of the metric's cap CTE (NULL = no cap). */
+const capped = (expr: string, cap: string | undefined): string =>
+  cap === undefined ? expr : `CASE WHEN ${cap} IS NOT NULL AND ${expr} > ${cap} THEN ${cap} ELSE ${expr} END`;
+
+function metricBranch(
+  i: number,
+  metric: MetricDefinition,
+  s: ExperimentSqlSpellings,
+  until: string | undefined,
+): { ctes: Component[]; select: string } {
+  const m = `m${i}`;
+  const cuped = usesCuped(metric);
+  const ctes: Component[] = [];
+  const main =
+    metric.type === 'ratio'
+      ? sourceComponent(`${m}_num`, metric, metric.numerator, false, s, until)
+      : sourceComponent(`${m}_main`, metric, metric.source, cuped, s, until);
+  ctes.push(main);
+  let unitSql: string;
+  if (metric.type === 'ratio') {
+    const den = sourceComponent(`${m}_den`, metric, metric.denominator, false, s, until);
+    ctes.push(den);
+    unitSql = `SELECT n.experiment_key, n.unit, n.variation, n.main_value, d.main_value AS denominator_value
+  FROM ${main.cte} n JOIN ${den.cte} d ON d.experiment_key = n.experiment_key AND d.unit = n.unit`;
+  } else {
+    unitSql = `SELECT experiment_key, unit, variation, main_value${cuped ? ', covariate_value' : ''} FROM ${main.cte}`;
+  }
+  ctes.push({ cte: `${m}_units`, sql: unitSql });
+
+  const capping = metric.type === 'binomial' ? undefined : metric.capping;
+  let from = `${m}_units u`;
+  let capMain: string | undefined;
+  let capDen: string | undefined;
+  if (capping) {
+    const ratio = metric.type === 'ratio';
+    let capCols: string[];
+    if (capping.type === 'absolute') {
+      capCols = [`CAST(${capping.value} AS ${s.doubleType}) AS main_cap`];
+      if (ratio) capCols.push(`CAST(${capping.value} AS ${s.doubleType}) AS denominator_cap`);
+    } else {
+      const pct = (col: string): string =>
+        s.percentileCont(
+          capping.ignoreZeros ? `CASE WHEN ${col} <> 0 THEN ${col} END` : col,
+          capping.percentile,
+        );
+      capCols = [`${pct('main_value')} AS main_cap`];
+      if (ratio) capCols.push(`${pct('denominator_value')} AS denominator_cap`);
+    }
+    ctes.push({
+      cte: `${m}_caps`,
+      sql: `SELECT experiment_key, ${capCols.join(', ')} FROM ${m}_units GROUP BY experiment_key`,
+    });
+    from = `${m}_units u JOIN ${m}_caps c ON c.experiment_key = u.experiment_key`;
+    capMain = 'c.main_cap';
+    if (ratio) capDen = 'c.denominator_cap';
+  }
+  const dbl = (e: string): string => `CAST(${e} AS ${s.doubleType})`;
+  const v = capped(dbl('u.main_value'), capMain);
+  // GrowthBook caps the covariate at the post-exposure cap as well.
+  const cov = cuped ? capped(dbl('u.covariate_value'), capMain) : undefined;
+  const den = metric.type === 'ratio' ? capped(dbl('u.denominator_value'), capDen) : undefined;
+  ctes.push({
+    cte: `${m}_values`,
+    sql: `SELECT u.experiment_key, u.variation, ${v} AS v${den ? `, ${den} AS d` : ''}${cov ? `, ${cov} AS c` : ''} FROM ${from}`,
+  });
+  const nul = `CAST(NULL AS ${s.doubleType})`;
+  const select = `SELECT experiment_key, ${lit(metric.id)} AS metric_id, variation,
+    CAST(COUNT(*) AS ${s.integerType}) AS users, SUM(v) AS main_sum, SUM(v * v) AS main_sum_squares,
+    ${den ? 'SUM(d)' : nul} AS denominator_sum, ${den ? 'SUM(d * d)' : nul} AS denominator_sum_squares,
+    ${den ? 'SUM(v * d)' : nul} AS main_denominator_sum_product,
+    ${cov ? 'SUM(c)' : nul} AS covariate_sum, ${cov ? 'SUM(c * c)' : nul} AS covariate_sum_squares,
+    ${cov ? 'SUM(v * c)' : nul} AS main_covariate_sum_product
+  FROM ${m}_values GROUP BY experiment_key, variation`;
+  return { ctes, select };
+}
+
+/** Renders the sufficient-statistics query (columns: EXPERIMENT_SQL_COLUMNS). */
+export function experimentStatsSql(spec: ExperimentSqlSpec): string {
+  if (spec.metrics.length === 0) throw new Error('an experiment query needs at least one metric');
+  const ids = new Set<string>();
+  for (const m of spec.metrics) {
+    if (ids.has(m.id)) throw new Error(`metric id "${m.id}" is listed twice`);
+    ids.add(m.id);
+  }
+  const s = EXPERIMENT_SQL_SPELLINGS[spec.dialect ?? 'duckdb'];
+  const x = spec.exposures;
+  const ts = q(x.timestampColumn);
+  const where = [`${q(x.experimentColumn)} IS NOT NULL`, `${q(x.unitColumn)} IS NOT NULL`];
+  if (spec.experimentKeys) {
+    if (spec.experimentKeys.length === 0) throw new Error('experimentKeys must not be empty');
+    where.push(`${q(x.experimentColumn)} IN (${spec.experimentKeys.map(lit).join(', ')})`);
+  }
+  if (spec.exposureWindow?.start) where.push(`${ts} >= ${s.timestamp(spec.exposureWindow.start)}`);
+  if (spec.exposureWindow?.end) where.push(`${ts} < ${s.timestamp(spec.exposureWindow.end)}`);
+  if (spec.until) where.push(`${ts} < ${spec.until}`);
+  if (x.filter) where.push(`(${x.filter})`);
+  const base: Component[] = [
+    {
+      cte: 'exposures',
+      sql: `SELECT CAST(${q(x.experimentColumn)} AS ${s.textType}) AS experiment_key,
+    CAST(${q(x.unitColumn)} AS ${s.textType}) AS unit, CAST(${q(x.variationColumn)} AS ${s.textType}) AS variation,
+    ${ts} AS exposed_at
+  FROM ${tableName(x.table)} WHERE ${where.join(' AND ')}`,
+    },
+    {
+      cte: 'units',
+      sql: `SELECT experiment_key, unit, MIN(exposed_at) AS first_exposed_at, MIN(variation) AS variation,
+    COUNT(DISTINCT variation) AS variations
+  FROM exposures GROUP BY experiment_key, unit`,
+    },
+    {
+      cte: 'assigned',
+      sql: 'SELECT experiment_key, unit, first_exposed_at, variation FROM units WHERE variations = 1',
+    },
+    {
+      cte: 'excluded',
+      sql: `SELECT experiment_key, CAST(SUM(CASE WHEN variations > 1 THEN 1 ELSE 0 END) AS ${s.integerType}) AS n
+  FROM units GROUP BY experiment_key`,
+    },
+  ];
+  const branches = spec.metrics.map((m, i) => metricBranch(i, m, s, spec.until));
+  const ctes = [...base, ...branches.flatMap((b) => b.ctes)];
+  const stats = branches.map((b) => b.select).join('\n  UNION ALL\n  ');
+  return `WITH ${ctes.map((c) => `${c.cte} AS (\n  ${c.sql}\n)`).join(',\n')},
+stats AS (
+  ${stats}
+)
+SELECT s.experiment_key, s.metric_id, s.variation, s.users, s.main_sum, s.main_sum_squares,
+  s.denominator_sum, s.denominator_sum_squares, s.main_denominator_sum_product,
+  s.covariate_sum, s.covariate_sum_squares, s.main_covariate_sum_product,
+  x.n AS multiple_variation_users
+FROM stats s JOIN excluded x ON x.experiment_key = s.experiment_key
+ORDER BY s.experiment_key, s.metric_id, s.variation`;
+}
+
+const CAMEL: Readonly<Record<string, keyof VariantSufficientStats>> = Object.fromEntries(
+  Object.entries(SUFFICIENT_STAT_COLUMNS).map(([k, v]) => [v, k as keyof VariantSufficientStats]),
+);
+
+/** A result row (snake_case, NULL for columns the metric lacks) → the statistics' input. */
+export function sufficientStatsFromSqlRow(row: Readonly<Record<string, unknown>>): VariantSufficientStats {
+  const out: Record<string, unknown> = {};
+  for (const [col, key] of Object.entries(CAMEL)) {
+    const v = row[col];
+    if (v === null || v === undefined) continue;
+    out[key] = key === 'variation' ? String(v) : Number(v);
+  }
+  return variantSufficientStatsSchema.parse(out);
+}

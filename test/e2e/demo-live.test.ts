@@ -1,0 +1,163 @@
+/**
+ * `tessera demo --live`, small: the simulator writes into real PostgreSQL databases (replayed transactions,
+ * captured through wal2json slots), a real Kafka topic and the ads APIs' local fakes (over HTTP), the pipeline
+ * ingests from them through real Temporal workflows, and every mart figure reconciles with the simulator's
+ * ground truth.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import kafkajs from 'kafkajs';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDuckDbEngine } from '../../src/engines/index.js';
+import { ensureKafka } from '../helpers/kafka.js';
+import { ensurePostgres, withDatabase } from '../helpers/postgres.js';
+import { ensureTemporalServer, TEMPORAL_ADDRESS } from '../helpers/temporal.js';
+
+// `tcdc_<pid>_` names are swept by the PostgreSQL helper if this process dies before dropping them.
+const DBS = { user_db: `tcdc_${process.pid}_live_user`, inventory_db: `tcdc_${process.pid}_live_inventory` };
+let baseUrl: string | undefined;
+// Publish workflow ids are `tessera/publish/<group>/<day>` in the namespace, not scoped by task queue: other days
+// than test/e2e/demo.test.ts's, so the two demos can run at the same time on one Temporal server.
+const START = '2026-10-05';
+const LAST = '2026-10-07';
+
+afterAll(async () => {
+  if (!baseUrl) return;
+  const c = new pg.Client({ connectionString: baseUrl });
+  await c.connect();
+  try {
+    for (const name of Object.values(DBS)) {
+      const slots = await c.query<{ slot_name: string }>(
+        'SELECT slot_name FROM pg_replication_slots WHERE database = $1',
+        [name],
+      );
+      for (const s of slots.rows)
+        await c.query('SELECT pg_drop_replication_slot($1)', [s.slot_name]).catch(() => undefined);
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    }
+  } finally {
+    await c.end();
+  }
+});
+
+describe('the BookMyEvent demo in live mode', () => {
+  it(
+    'replays into PostgreSQL and Kafka, ingests from them, and reconciles every mart figure',
+    { timeout: 400_000 },
+    async () => {
+      await ensureTemporalServer();
+      baseUrl = await ensurePostgres();
+      const brokers = await ensureKafka();
+      const dir = mkdtempSync(join(tmpdir(), 'tessera-demo-live-'));
+      const config = join(dir, 'tessera.yaml');
+      const tag = `${process.pid}_${Date.now()}`;
+      writeFileSync(
+        config,
+        [
+          'environment: demo-live-test',
+          `stateDir: ${dir}`,
+          'defaultEngine: duckdb',
+          `engines: { duckdb: { type: duckdb, path: ${join(dir, 'w.duckdb')} } }`,
+          `ledger: { type: sqlite, path: ${join(dir, 'l.sqlite')} }`,
+          `temporal: { address: "${TEMPORAL_ADDRESS}", taskQueue: demo-live-test-${process.pid} }`,
+          'sources:',
+          `  user_db: { type: postgres, url: "${withDatabase(baseUrl, DBS.user_db)}", slot: tlive_${tag}_u, tables: [users, credentials, profile_changes], pii: { email: hash, phone: hash }, replayClock: true }`,
+          `  inventory_db: { type: postgres, url: "${withDatabase(baseUrl, DBS.inventory_db)}", slot: tlive_${tag}_i, tables: [vendors, listings, purchases, purchase_items], replayClock: true }`,
+          `  snowplow: { type: kafka, brokers: [${brokers.map((b) => `"${b}"`).join(', ')}], topic: demo-live-test-${tag}, format: snowplow, groupId: demo-live-test-${tag} }`,
+          '  ads: { type: ads_api }',
+        ].join('\n'),
+      );
+      const { stdout } = await promisify(execFile)(
+        'node',
+        [
+          'bin/tessera.js',
+          '--config',
+          config,
+          'demo',
+          '--live',
+          '--start',
+          START,
+          '--scale',
+          'small',
+          '--days',
+          '3',
+          '--seed',
+          '7',
+        ],
+        { timeout: 360_000, maxBuffer: 16 * 2 ** 20 },
+      ).catch((e: Error & { stdout?: string }) => {
+        // The demo's own lines say which step failed (a barrier's wait, a mismatch).
+        throw new Error(`${e.message}\n--- stdout ---\n${e.stdout ?? ''}`, { cause: e });
+      });
+      expect(stdout).toMatch(/replayed [1-9]\d* transactions \([1-9]\d* changes\) into PostgreSQL user_db/);
+      expect(stdout).toMatch(
+        /replayed [1-9]\d* transactions \([1-9]\d* changes\) into PostgreSQL inventory_db/,
+      );
+      const topic = /produced [1-9]\d* Snowplow events to Kafka topic (\S+)/.exec(stdout)?.[1];
+      expect(topic).toBeDefined();
+      expect(stdout).toMatch(/serving ads through local API fakes: google http/);
+      expect(stdout).toMatch(/backfill completed: \d+ partitions built, 0 failed, 0 skipped/);
+      expect(stdout).toMatch(new RegExp(`tick ${LAST}: success`));
+      for (const group of ['finance', 'marketing', 'experiments'])
+        expect(stdout).toMatch(new RegExp(`publish ${group} @ ${LAST}: published`));
+      const reconciled = /reconciled with the simulator's ground truth: (\d+)\/(\d+) figures match/.exec(
+        stdout,
+      );
+      expect(Number(reconciled?.[2])).toBeGreaterThan(20);
+      expect(reconciled?.[1]).toBe(reconciled?.[2]);
+
+      // The demo deletes its run's topic when it ends (each run produces a fresh one).
+      const admin = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
+      await admin.connect();
+      try {
+        expect(await admin.listTopics()).not.toContain(topic);
+      } finally {
+        await admin.disconnect();
+      }
+
+      // The warehouse's rows came through the real databases' slots: a row's xmin in PostgreSQL is the xid of
+      // the transaction that last wrote it, which logical decoding lands as `_txid` (the landing files carry
+      // the simulator's invented xids instead). The demo frees its slots when it ends.
+      const engine = await createDuckDbEngine({
+        type: 'duckdb',
+        path: join(dir, 'demo', 'warehouse.duckdb'),
+      });
+      try {
+        for (const [db, table, key] of [
+          ['user_db', 'users', 'user_id'],
+          ['inventory_db', 'purchases', 'purchase_id'],
+        ] as const) {
+          const c = new pg.Client({ connectionString: withDatabase(baseUrl, DBS[db]) });
+          await c.connect();
+          try {
+            const slots = await c.query('SELECT slot_name FROM pg_replication_slots WHERE database = $1', [
+              DBS[db],
+            ]);
+            expect(slots.rows, db).toEqual([]);
+            const rows = await c.query<{ k: string; x: string }>(
+              `SELECT ${key}::text AS k, xmin::text AS x FROM ${table} ORDER BY ${key}`,
+            );
+            expect(rows.rows.length, db).toBeGreaterThan(0);
+            const last = await engine.query<{ k: string; x: string }>(
+              `SELECT CAST(${key} AS VARCHAR) AS k, CAST(arg_max(_txid, _lsn || lpad(CAST(_seq AS VARCHAR), 20, '0')) AS VARCHAR) AS x
+                 FROM raw.${db}_${table}_changes GROUP BY ${key}`,
+            );
+            const byKey = new Map(last.map((r) => [r.k, r.x]));
+            expect(
+              rows.rows.map((r) => [r.k, byKey.get(r.k)]),
+              db,
+            ).toEqual(rows.rows.map((r) => [r.k, r.x]));
+          } finally {
+            await c.end();
+          }
+        }
+      } finally {
+        await engine.close();
+      }
+    },
+  );
+});

@@ -150,9 +150,10 @@ export async function materializeStep(
     startedAt,
   };
   const { engine, dialect } = await deps.engineFor(asset);
+  const facts = partitionFacts(asset.partitions, step.partitionKey);
   let written: Written;
   try {
-    written = await write(deps, asset, partitionFacts(asset.partitions, step.partitionKey), engine, dialect);
+    written = await write(deps, asset, facts, engine, dialect);
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     await deps.ledger.recordMaterialization({
@@ -168,8 +169,22 @@ export async function materializeStep(
   deps.heartbeat();
 
   const checks: StepCheckResult[] = [];
-  for (const check of asset.checks) {
-    const r = await engine.runCheck(check, buildTable(asset), {
+  const table = buildTable(asset);
+  for (const declared of asset.checks) {
+    // A SQL check sees its partition and its table as the asset's SQL does ({{ partition_start }}, {{ this }}).
+    const check =
+      declared.type === 'sql'
+        ? {
+            ...declared,
+            sql: renderTemplate(dialect, declared.sql, {
+              partitionKey: step.partitionKey,
+              this: table,
+              ...(facts.window ? { partitionStart: facts.window.start, partitionEnd: facts.window.end } : {}),
+              ...(facts.dimensions ? { partition: facts.dimensions } : {}),
+            }),
+          }
+        : declared;
+    const r = await engine.runCheck(check, table, {
       ...(written.selector && check.type !== 'scd2_intervals' ? { partition: written.selector } : {}),
       ...(asset.scd2
         ? {

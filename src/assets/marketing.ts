@@ -1,4 +1,4 @@
-import { asset, dimension, identity } from '../dsl/index.js';
+import { asset, relationship, dimension, identity } from '../dsl/index.js';
 import { byDay } from './partitions.js';
 
 /** Marketing: spend across the four platforms in USD, last-touch attribution of bookings, ROAS. */
@@ -30,6 +30,7 @@ export const marketingAssets = [
     partitions: byDay,
     deps: ['core.fct_purchases', 'clickstream.fct_sessions'],
     primaryKey: ['purchase_id'],
+    checks: [relationship('purchase_id', 'core.fct_purchases', 'purchase_id')],
     sql: `
       select p.purchase_id, p.created_at, p.amount_cents,
              arg_max(s.mkt_source, s.started_at) as mkt_source, arg_max(s.mkt_campaign, s.started_at) as mkt_campaign

@@ -1,4 +1,4 @@
-import { allUpstream, asset, rowCount } from '../dsl/index.js';
+import { allUpstream, asset, relationship, rowCount, sqlCheck } from '../dsl/index.js';
 import { byDay } from './partitions.js';
 
 /** Finance reporting marts: revenue is recognized on confirmation and reversed on refund, in USD cents. */
@@ -23,7 +23,29 @@ export const reportingAssets = [
              coalesce(sum(amount_cents) filter (where status = 'refunded'), 0) as refunded_cents,
              coalesce(sum(case when status = 'confirmed' then amount_cents else -amount_cents end), 0) as net_revenue_cents
       from moves`,
-    checks: [rowCount({ min: 1, max: 1 })],
+    checks: [
+      rowCount({ min: 1, max: 1 }),
+      // The source of truth's own totals at the cut-off: each purchase's last image committed before the day's
+      // end in the Inventory DB's change log, summed by its confirmed_at / refunded_at. A mismatch blocks the
+      // finance group, which keeps serving the previous version.
+      sqlCheck(
+        'revenue_reconciles_with_inventory_db',
+        `with latest as (
+           select *, row_number() over (partition by purchase_id order by _lsn desc, _seq desc) as rn
+           from raw.inventory_db_purchases_changes where _commit_time < {{ partition_end }}
+         ), oltp as (
+           select coalesce(sum(amount_cents) filter (where confirmed_at >= {{ partition_start }}
+                                                       and confirmed_at < {{ partition_end }}), 0) as gross,
+                  coalesce(sum(amount_cents) filter (where refunded_at >= {{ partition_start }}
+                                                       and refunded_at < {{ partition_end }}), 0) as refunded
+           from latest where rn = 1 and _op <> 'd'
+         )
+         select m.gross_revenue_cents, o.gross, m.refunded_cents, o.refunded
+         from {{ this }} m cross join oltp o
+         where m._partition = {{ partition_key }}
+           and (m.gross_revenue_cents <> o.gross or m.refunded_cents <> o.refunded)`,
+      ),
+    ],
     owners: ['finance-analytics'],
     tags: ['finance', 'mart'],
     group: 'reporting',
@@ -44,6 +66,7 @@ export const reportingAssets = [
       left join core.dim_vendors v on v.vendor_id = p.vendor_id and v.is_current
       where p.created_at >= {{ partition_start }} and p.created_at < {{ partition_end }}
       group by all`,
+    checks: [relationship('vendor_id', 'core.dim_vendors', 'vendor_id')],
     owners: ['finance-analytics'],
     tags: ['finance', 'mart'],
     group: 'reporting',

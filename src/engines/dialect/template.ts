@@ -3,7 +3,8 @@ import type { SqlDialect } from './dialect.js';
 
 /**
  * Placeholders of an asset's SQL (see AssetSpec.sql), rendered as this dialect's literals:
- * {{ partition_start }} / {{ partition_end }} (timestamps), {{ partition_key }}, {{ partition.<dimension> }}.
+ * {{ partition_start }} / {{ partition_end }} (timestamps), {{ partition_key }}, {{ partition.<dimension> }},
+ * and in checks {{ this }}: the table being checked (a mart's `__build` table before publication).
  * An unknown or unavailable placeholder is an error, never left in the SQL.
  */
 export interface TemplateContext {
@@ -13,6 +14,8 @@ export interface TemplateContext {
   readonly partitionEnd?: string;
   /** Dimension name → key, for multi partitions. */
   readonly partition?: Readonly<Record<string, string>>;
+  /** `schema.name` of the table being checked (SQL checks). */
+  readonly this?: string;
 }
 
 export function renderTemplate(d: SqlDialect, sql: string, ctx: TemplateContext): string {
@@ -27,6 +30,8 @@ export function renderTemplate(d: SqlDialect, sql: string, ctx: TemplateContext)
         return ctx.partitionEnd === undefined ? missing() : d.timestampLiteral(ctx.partitionEnd);
       case 'partition_key':
         return ctx.partitionKey === undefined ? missing() : d.literal(ctx.partitionKey);
+      case 'this':
+        return ctx.this === undefined ? missing() : d.table(ctx.this);
       default: {
         if (!name.startsWith('partition.')) {
           throw new EngineError(d.name, `unknown placeholder {{ ${name} }}`);

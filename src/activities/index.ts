@@ -10,7 +10,7 @@ import type { AssetDefinition, Definitions } from '../dsl/index.js';
 import { DIALECTS, type Engine, type SqlDialect } from '../engines/index.js';
 import { KeyedLock } from '../engines/core/keyed-lock.js';
 import type { Ledger } from '../ledger/index.js';
-import { plan } from '../planner/index.js';
+import { plan, withoutInputs } from '../planner/index.js';
 import type { SourceLoader } from '../sources/types.js';
 import { sendAlert } from './alerts.js';
 import { barrierStatus } from './barrier.js';
@@ -96,7 +96,7 @@ export function createActivities(deps: ActivityDeps): TesseraActivities {
     ),
     planRun: classified(async (request) => {
       const keys = deps.definitions.select(request.selection);
-      return plan(deps.definitions, request, await deps.ledger.view(keys));
+      return withoutInputs(plan(deps.definitions, request, await deps.ledger.view(keys)));
     }),
     sendAlert: classified((alert) =>
       sendAlert({ definitions: deps.definitions, routes: deps.alertRoutes, logger: deps.logger }, alert),

@@ -3,6 +3,7 @@ import type { Engine, PartitionSelector, WriteResult } from '../engines/index.js
 import { renderTemplate, type SqlDialect } from '../engines/index.js';
 import { stepId, type Ledger } from '../ledger/index.js';
 import type { SourceLoader } from '../sources/types.js';
+import { stepInputs } from '../planner/index.js';
 import { runCompute } from './compute.js';
 import { buildTable, PARTITION_COLUMN } from './tables.js';
 import { partitionFacts, snapshotInstant, type PartitionFacts } from './step-context.js';
@@ -134,9 +135,10 @@ export async function materializeStep(
   const { step, runId } = input;
   const asset = deps.definitions.asset(step.assetKey);
   const startedAt = deps.now();
-  const view = await deps.ledger.view([...new Set(step.inputs.map((i) => i.slice(0, i.lastIndexOf('@'))))]);
+  const inputs = stepInputs(deps.definitions, step);
+  const view = await deps.ledger.view([...new Set(inputs.map((i) => i.slice(0, i.lastIndexOf('@'))))]);
   const inputDataVersions: Record<string, string> = {};
-  for (const input of step.inputs) {
+  for (const input of inputs) {
     const at = input.lastIndexOf('@');
     const up = view.latestSuccess(input.slice(0, at), input.slice(at + 1));
     if (up) inputDataVersions[input] = up.dataVersion;

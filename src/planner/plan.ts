@@ -89,6 +89,7 @@ export function plan(defs: PlannableDefinitions, request: PlanRequest, ledger: L
     ? DateTime.fromISO(request.now, { zone: 'utc' })
     : requestEnd(request.range, request.partitionKeys);
   const context: MappingContext = end ? { now: end } : {};
+  const readsUntil = end?.toISO() ?? undefined;
   // Partition lists and mappings are pure in the definitions' fingerprints: assets that share partition
   // definitions share answers, which keeps big plans off luxon's hot path.
   const keysOf = memo<readonly string[]>();
@@ -156,10 +157,31 @@ export function plan(defs: PlannableDefinitions, request: PlanRequest, ledger: L
         reason,
         upstream: waitsFor,
         inputs,
+        ...(readsUntil !== undefined ? { readsUntil } : {}),
         ...(batch !== undefined ? { batch } : {}),
         ...(asset.ingest ? { lane: INGEST_LANE } : {}),
       });
     }
   }
   return { selection: request.selection, range: request.range, steps, skippedFresh };
+}
+
+/** The inputs `plan` gives a step (same mappings, same bound), for a step whose plan crossed Temporal without them. */
+export function stepInputs(
+  defs: PlannableDefinitions,
+  step: Pick<PlanStep, 'assetKey' | 'partitionKey' | 'readsUntil'>,
+): string[] {
+  const asset = defs.asset(step.assetKey);
+  const context: MappingContext =
+    step.readsUntil !== undefined ? { now: DateTime.fromISO(step.readsUntil, { zone: 'utc' }) } : {};
+  return asset.deps.flatMap((d) =>
+    d.mapping
+      .upstreamKeys(step.partitionKey, asset.partitions, defs.asset(d.key).partitions, context)
+      .map((k) => stepId(d.key, k)),
+  );
+}
+
+/** The plan without step inputs (see PlanStep.inputs): what the planRun activity returns to workflows. */
+export function withoutInputs(p: Plan): Plan {
+  return { ...p, steps: p.steps.map((s) => ({ ...s, inputs: [] })) };
 }

@@ -12,8 +12,14 @@ export interface PlanStep {
   readonly reason: PlanReason;
   /** Ids of steps in this plan that must succeed first. */
   readonly upstream: readonly string[];
-  /** Every upstream `${assetKey}@${partitionKey}` this step reads, in the plan or not. */
+  /**
+   * Every upstream `${assetKey}@${partitionKey}` this step reads, in the plan or not. Plans that cross Temporal
+   * (the planRun activity's result) carry none: a cumulative asset reads hundreds of partitions per step, so the
+   * materialize activity recomputes them with `stepInputs` instead of shipping them in workflow history.
+   */
   readonly inputs: readonly string[];
+  /** The instant that bounded the mappings (unpartitioned readers of time partitions), for `stepInputs`. */
+  readonly readsUntil?: string;
   /**
    * Steps of one asset with equal batch keys run (and are locked) together: the day of an hourly partition, the
    * day of a multi partition's time key. Absent: the step runs alone.

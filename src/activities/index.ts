@@ -10,7 +10,7 @@ import type { AssetDefinition, Definitions } from '../dsl/index.js';
 import { DIALECTS, type Engine, type SqlDialect } from '../engines/index.js';
 import { KeyedLock } from '../engines/core/keyed-lock.js';
 import type { Ledger } from '../ledger/index.js';
-import { plan, withoutInputs } from '../planner/index.js';
+import { filterPlan, plan, splitRange, withoutInputs } from '../planner/index.js';
 import type { SourceLoader } from '../sources/types.js';
 import { sendAlert } from './alerts.js';
 import { barrierStatus } from './barrier.js';
@@ -97,6 +97,18 @@ export function createActivities(deps: ActivityDeps): TesseraActivities {
     planRun: classified(async (request) => {
       const keys = deps.definitions.select(request.selection);
       return withoutInputs(plan(deps.definitions, request, await deps.ledger.view(keys)));
+    }),
+    planBackfillWindows: classified(async ({ request, only, windowDays }) => {
+      const keys = deps.definitions.select(request.selection);
+      const view = await deps.ledger.view(keys);
+      let skippedFresh = 0;
+      const windows = (request.range ? splitRange(request.range, windowDays) : []).map((range) => {
+        const p = plan(deps.definitions, { ...request, range, force: only === 'all' }, view);
+        const steps = filterPlan(p, only).length;
+        skippedFresh += p.skippedFresh + p.steps.length - steps;
+        return { range, steps };
+      });
+      return { windows, skippedFresh };
     }),
     sendAlert: classified((alert) =>
       sendAlert({ definitions: deps.definitions, routes: deps.alertRoutes, logger: deps.logger }, alert),

@@ -7,6 +7,8 @@
  */
 import type { BackfillRecord } from '../ledger/types.js';
 import type { Plan, PlanRequest, PlanStep } from '../planner/types.js';
+import type { BackfillOnly } from '../planner/windows.js';
+import type { PartitionRange } from '../dsl/partitions/types.js';
 
 /** Outcome of one blocking or non-blocking check on a materialized partition. */
 export interface StepCheckResult {
@@ -179,6 +181,11 @@ export interface TesseraActivities {
    */
   materializeStep(input: MaterializeStepInput): Promise<StepResult>;
   planRun(request: PlanRequest): Promise<Plan>;
+  /**
+   * A long backfill's windows with the steps each would run as the ledger stands now (the progress total; each
+   * window is planned for real when it starts). Optional so fakes need not have it: short ranges never call it.
+   */
+  planBackfillWindows?(input: BackfillWindowsInput): Promise<BackfillWindows>;
   sendAlert(alert: Alert): Promise<void>;
   barrierStatus(input: BarrierStatusInput): Promise<BarrierStatus>;
   /** Flips the group to the versions materialized for the partition, atomically. */
@@ -229,3 +236,14 @@ export type NonRetryableErrorType = (typeof NON_RETRYABLE_ERROR_TYPES)[number];
 
 /** The ApplicationFailure type a failed step workflow ends with; its first detail is the StepResult. */
 export const STEP_FAILED_ERROR_TYPE = 'StepFailed';
+
+export interface BackfillWindowsInput {
+  readonly request: PlanRequest;
+  readonly only: BackfillOnly;
+  readonly windowDays: number;
+}
+
+export interface BackfillWindows {
+  readonly windows: readonly { readonly range: PartitionRange; readonly steps: number }[];
+  readonly skippedFresh: number;
+}

@@ -3,3 +3,4 @@ export * from './types.js';
 export * from './plan.js';
 export * from './partition-scope.js';
 export * from './batch.js';
+export * from './windows.js';

@@ -78,6 +78,7 @@ export const BackfillInputSchema = z.object({
   only: z.enum(['missing', 'failed', 'all']),
   stepsPerRun: z.number().int().positive().optional(),
   progressEvery: z.number().int().positive().optional(),
+  windowDays: z.number().int().positive().optional(),
 });
 
 export const PublishInputSchema = z.object({

@@ -52,6 +52,12 @@ export const control = proxyActivities<Activities>({
   },
 });
 
+/** The optional control-plane activities a workflow needs (fakes may leave them out when a test never calls them). */
+export const planning = proxyActivities<Pick<Required<Activities>, 'planBackfillWindows'>>({
+  startToCloseTimeout: '5m',
+  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 10, nonRetryableErrorTypes },
+});
+
 /** publishGroup flips tables: a few attempts only, each idempotent. */
 export const publishing = proxyActivities<Activities>({
   startToCloseTimeout: '10m',

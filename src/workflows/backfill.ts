@@ -9,19 +9,21 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BackfillProgress } from '../activities/types.js';
-import type { Plan, PlanReason, PlanStep } from '../planner/types.js';
-import { control } from './activities.js';
+import type { PartitionRange } from '../dsl/partitions/types.js';
+import type { PlanStep } from '../planner/types.js';
+import { filterPlan, splitRange } from '../planner/windows.js';
+import { control, planning } from './activities.js';
 import { Dag } from './dag.js';
 import { EMPTY_PROGRESS, concurrencyOf, stepRunner, tagRun } from './materialize.js';
 import { backfillProgressQuery } from './types.js';
 import type {
   BackfillCarry,
   BackfillInput,
-  BackfillOnly,
   BackfillProgressView,
   BackfillSummary,
   StepOutcome,
@@ -31,42 +33,74 @@ export const DEFAULT_STEPS_PER_RUN = 500;
 const DEFAULT_PROGRESS_EVERY = 25;
 const MAX_LISTED_FAILURES = 200;
 
-const REASONS: Record<BackfillOnly, readonly PlanReason[] | 'all'> = {
-  all: 'all',
-  missing: ['missing', 'failed_before'],
-  failed: ['failed_before'],
-};
+/** Plans of ranges longer than this many days are planned and run one window at a time (splitRange). */
+export const DEFAULT_WINDOW_DAYS = 14;
+/** Backfills recorded before windows planned the whole range at once; replays of them still do. */
+const WINDOWS_PATCH = 'tessera-backfill-windows';
 
-/**
- * The steps of a plan a backfill runs: those its `only` names, and every planned step downstream of one of them
- * (rebuilding an upstream partition makes its readers stale, and leaving them would break consistency). Upstream
- * ids of dropped steps then count as satisfied. Plans are topologically ordered, so one pass suffices.
- */
-export function filterPlan(plan: Plan, only: BackfillOnly): PlanStep[] {
-  const reasons = REASONS[only];
-  if (reasons === 'all') return [...plan.steps];
-  const kept = new Set<string>();
-  return plan.steps.filter((s) => {
-    const keep = reasons.includes(s.reason) || s.upstream.some((u) => kept.has(u));
-    if (keep) kept.add(s.id);
-    return keep;
+export { filterPlan };
+
+/** One window's steps, planned against the ledger as it stands when the window starts. */
+async function planWindow(
+  input: BackfillInput,
+  range: PartitionRange | undefined,
+): Promise<{ steps: PlanStep[]; skippedFresh: number }> {
+  const plan = await control.planRun({
+    ...input.request,
+    ...(range ? { range } : {}),
+    force: input.only === 'all',
   });
+  const steps = filterPlan(plan, input.only);
+  tagRun('backfill', steps);
+  return { steps, skippedFresh: plan.skippedFresh + plan.steps.length - steps.length };
 }
 
 async function firstCarry(input: BackfillInput): Promise<BackfillCarry> {
-  const plan = await control.planRun({ ...input.request, force: input.only === 'all' });
-  const steps = filterPlan(plan, input.only);
-  tagRun('backfill', steps);
-  return {
-    remaining: steps,
-    total: steps.length,
+  const base = {
     done: 0,
     failed: 0,
     skipped: 0,
-    skippedFresh: plan.skippedFresh + plan.steps.length - steps.length,
     failedSteps: [],
     createdAt: workflowInfo().startTime.toISOString(),
     runs: 1,
+  };
+  const range = input.request.range;
+  const windowDays = input.windowDays ?? DEFAULT_WINDOW_DAYS;
+  const windows = range ? splitRange(range, windowDays) : [];
+  if (windows.length > 1 && patched(WINDOWS_PATCH)) {
+    const counts = await planning.planBackfillWindows({
+      request: input.request,
+      only: input.only,
+      windowDays,
+    });
+    const [first, ...rest] = windows;
+    const w = await planWindow(input, first);
+    const estimates = counts.windows.slice(1).map((c) => c.steps);
+    return {
+      ...base,
+      remaining: w.steps,
+      total: w.steps.length + estimates.reduce((a, b) => a + b, 0),
+      skippedFresh: w.skippedFresh,
+      windows: rest,
+      estimates,
+    };
+  }
+  const w = await planWindow(input, undefined);
+  return { ...base, remaining: w.steps, total: w.steps.length, skippedFresh: w.skippedFresh };
+}
+
+/** The next window of a windowed backfill, planned now; the total trades its estimate for the real count. */
+async function nextWindow(input: BackfillInput, carry: BackfillCarry): Promise<BackfillCarry> {
+  const [range, ...rest] = carry.windows ?? [];
+  const [estimate = 0, ...estimates] = carry.estimates ?? [];
+  const w = await planWindow(input, range);
+  return {
+    ...carry,
+    remaining: w.steps,
+    total: carry.total - estimate + w.steps.length,
+    skippedFresh: carry.skippedFresh + w.skippedFresh,
+    windows: rest,
+    estimates,
   };
 }
 
@@ -131,6 +165,8 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillSu
   const failedSteps: StepOutcome[] = [...(carry?.failedSteps ?? [])];
   try {
     carry ??= await firstCarry(input);
+    if (carry.remaining.length === 0 && (carry.windows?.length ?? 0) > 0)
+      carry = await nextWindow(input, carry);
     const current = carry;
     phase = 'running';
     recordInBackground('running');
@@ -155,6 +191,18 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillSu
         ...current,
         ...counts(),
         remaining: result.remaining,
+        failedSteps,
+        runs: current.runs + 1,
+      };
+      return await continueAsNew<typeof backfillWorkflow>({ ...input, carried: next });
+    }
+    if ((current.windows?.length ?? 0) > 0) {
+      // The window is done: the next one is planned by the next run, against the ledger this one left.
+      await recordNow('running');
+      const next: BackfillCarry = {
+        ...current,
+        ...counts(),
+        remaining: [],
         failedSteps,
         runs: current.runs + 1,
       };

@@ -5,7 +5,9 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { StepResult } from '../activities/types.js';
+import type { PartitionRange } from '../dsl/partitions/types.js';
 import type { Plan, PlanRequest, PlanStep } from '../planner/types.js';
+import type { BackfillOnly } from '../planner/windows.js';
 
 /**
  * How steps are dispatched.
@@ -93,14 +95,8 @@ export interface StepWorkflowInput {
   readonly uiBaseUrl?: string;
 }
 
-/** Which steps of the planned range a backfill runs. */
-export type BackfillOnly =
-  /** Never successfully materialized (planner reasons `missing`, `failed_before`). */
-  | 'missing'
-  /** Last attempt failed (`failed_before`). */
-  | 'failed'
-  /** Every partition in range, fresh or not (planned with force). */
-  | 'all';
+/** Which steps of the planned range a backfill runs (defined with filterPlan in the planner). */
+export type { BackfillOnly } from '../planner/windows.js';
 
 export interface BackfillInput extends Omit<RunOptions, 'force'> {
   readonly backfillId: string;
@@ -110,6 +106,8 @@ export interface BackfillInput extends Omit<RunOptions, 'force'> {
   readonly stepsPerRun?: number;
   /** Write progress to the ledger every this many finished steps (default 25). */
   readonly progressEvery?: number;
+  /** Longer date ranges are planned and run this many days at a time (default 14). */
+  readonly windowDays?: number;
   /** Carried across continue-as-new; never set by callers. */
   readonly carried?: BackfillCarry;
 }
@@ -124,6 +122,9 @@ export interface BackfillCarry {
   readonly failedSteps: readonly StepOutcome[];
   readonly createdAt: string;
   readonly runs: number;
+  /** Windows of a long range not planned yet, with the step counts estimated for them at the start. */
+  readonly windows?: readonly PartitionRange[];
+  readonly estimates?: readonly number[];
 }
 
 export interface BackfillSummary {

@@ -15,8 +15,8 @@ import type { Alert } from '../../src/activities/types.js';
 import type { Definitions } from '../../src/dsl/index.js';
 import { createDuckDbEngine, type Engine } from '../../src/engines/index.js';
 import { openLedger, type Ledger } from '../../src/ledger/index.js';
-import { startMaterialize, startPublish } from '../../src/runtime/index.js';
-import type { MaterializeSummary, PublishResult } from '../../src/workflows/types.js';
+import { startBackfill, startMaterialize, startPublish } from '../../src/runtime/index.js';
+import type { BackfillSummary, MaterializeSummary, PublishResult } from '../../src/workflows/types.js';
 import { USERS_LOG, usersCatalog, usersLoader, usersMartSql } from '../fixtures/users-catalog.js';
 import {
   connectTestEnv,
@@ -66,14 +66,14 @@ describe('pipeline on a real Temporal server, DuckDB and SQLite ledger', () => {
     await env?.close();
   });
 
-  async function runWith(defs: Definitions): Promise<void> {
+  async function runWith(defs: Definitions, sourcePrefix = prefix): Promise<void> {
     await worker?.stop();
     const activities = createActivities({
       definitions: defs,
       engines: { duckdb: engine },
       defaultEngine: 'duckdb',
       ledger,
-      loaders: { user_db: usersLoader(engine, () => USERS_LOG, prefix) },
+      loaders: { user_db: usersLoader(engine, () => USERS_LOG, sourcePrefix) },
       alertRoutes: [{ name: 'growth-slack', type: 'slack', url: hook.url, match: { owners: ['growth'] } }],
       latenessMs: 0,
       logger: pino({ level: 'silent' }),
@@ -115,6 +115,40 @@ describe('pipeline on a real Temporal server, DuckDB and SQLite ledger', () => {
       if (found === 0) await new Promise((r) => setTimeout(r, 500));
     }
     expect(found).toBe(2);
+  });
+
+  it('a long backfill plans and runs one window at a time, each against the ledger the last one left', async () => {
+    const p = `${prefix}w_`;
+    await runWith(usersCatalog(usersMartSql(p), p), p);
+    const target = { taskQueue: env.taskQueue, uiBaseUrl: UI_BASE_URL };
+    const backfillId = `${env.ns}-windows`;
+    const run = await startBackfill(env.client, target, {
+      backfillId,
+      request: { selection: '*', range: { from: '2026-11-01', to: '2026-11-03' } },
+      only: 'missing',
+      windowDays: 1,
+    });
+    const summary = (await run.result()) as BackfillSummary;
+    // Three windows, three runs (continue-as-new between windows). Per window: its raw day, the dimension over
+    // every day so far, its snapshot and mart day: the dimension is rebuilt as each window adds a day.
+    expect(summary).toMatchObject({ status: 'completed', runs: 3, failed: 0, skipped: 0 });
+    expect(summary.done).toBe(12);
+    expect(summary.total).toBe(12);
+    const dims = await ledger.view([`${p}core.dim_users`]);
+    expect(dims.latestSuccess(`${p}core.dim_users`, '')).toBeDefined();
+    for (const day of ['2026-11-01', '2026-11-02', '2026-11-03']) {
+      expect(
+        (await ledger.view([`${p}marts.users_by_country`])).latestSuccess(`${p}marts.users_by_country`, day),
+      ).toBeDefined();
+    }
+    // Nothing is left to do: the same backfill again finds every partition fresh.
+    const again = await startBackfill(env.client, target, {
+      backfillId: `${backfillId}-again`,
+      request: { selection: '*', range: { from: '2026-11-01', to: '2026-11-03' } },
+      only: 'missing',
+      windowDays: 1,
+    });
+    expect(((await again.result()) as BackfillSummary).done).toBe(0);
   });
 
   it('a failing asset skips its downstream, alerts once with a run link, and the group keeps its version', async () => {

@@ -35,6 +35,8 @@ export interface NativeFileOptions {
 export interface NativeFileSummary extends SnowplowFileSummary {
   /** 'native', or 'js' when the file went through the JS path (see above). */
   readonly path: 'native' | 'js';
+  /** Why the JS path took the file (for logs and tests). */
+  readonly fallbackReason?: string;
 }
 
 const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
@@ -53,7 +55,7 @@ const tsOk = (e: string): string =>
 /** The instant, truncated to milliseconds (as the JS parser), as TIMESTAMPTZ (connections run in UTC). */
 const tsVal = (e: string): string =>
   `(try_strptime(left(${e}, 10) || ' ' || substr(${e}, 12, 8), '%Y-%m-%d %H:%M:%S') + ` +
-  `to_milliseconds(CAST(rpad(left(rtrim(substr(${e}, 21), 'Z'), 3), 3, '0') AS INTEGER)))::TIMESTAMPTZ`;
+  `to_milliseconds(TRY_CAST(rpad(left(rtrim(substr(${e}, 21), 'Z'), 3), 3, '0') AS INTEGER)))::TIMESTAMPTZ`;
 
 /** parse.ts `str()`: JSON strings as themselves, numbers and booleans as text, anything else NULL. */
 const jstr = (doc: string, path: string): string =>
@@ -64,12 +66,16 @@ const EXPOSURE = lit(SCHEMAS.experimentExposure);
 const LISTING = lit(SCHEMAS.listing);
 const LINK_CLICK = lit(SCHEMAS.linkClick);
 
-/** SELECT list source: every line with its number (blank ones too, so numbers are the file's). */
+/**
+ * Every non-blank line with its number in the file (blank lines count, as in ingestSnowplowFile). A trailing
+ * \r (CRLF files) is not part of the line, as with readline's crlfDelay.
+ */
 function linesSql(file: string): string {
-  // A trailing \r (CRLF files) is not part of the line, as readline's crlfDelay.
-  return `SELECT n AS line_no, CASE WHEN suffix(line, chr(13)) THEN line[:-2] ELSE line END AS line
-    FROM (SELECT unnest(ls) AS line, generate_subscripts(ls, 1) AS n
-          FROM (SELECT string_split(content, chr(10)) AS ls FROM read_text(${lit(file)})))`;
+  return `SELECT line_no, line FROM (
+      SELECT line_no, CASE WHEN suffix(raw, chr(13)) THEN raw[:-2] ELSE raw END AS line
+      FROM (SELECT generate_subscripts(ls, 1) AS line_no, unnest(ls) AS raw
+            FROM (SELECT string_split(content, chr(10)) AS ls FROM read_text(${lit(file)}))))
+    WHERE line <> ''`;
 }
 
 const USED: readonly EnrichedField[] = [
@@ -104,31 +110,36 @@ const USED: readonly EnrichedField[] = [
   'derived_tstamp',
 ];
 
+/** The fields DuckDB's CSV reader splits off, plus `present` to see which side of the pairing ran short. */
 function fieldsSql(file: string): string {
   const spec = ENRICHED_FIELDS.map((_, i) => `'c${i}': 'VARCHAR'`).join(', ');
   // null_padding + strict_mode=false: exactly one row per non-blank line whatever its field count (the count
   // is checked on the line itself), so rows pair with lines by position.
-  return `SELECT ${USED.map(col).join(', ')} FROM read_csv(${lit(file)}, delim = ${TAB}, quote = '', escape = '',
-    header = false, auto_detect = false, new_line = '\\n', null_padding = true, strict_mode = false,
-    columns = {${spec}})`;
+  return `SELECT true AS present, ${USED.map(col).join(', ')} FROM read_csv(${lit(file)}, delim = ${TAB},
+    quote = '', escape = '', header = false, auto_detect = false, new_line = '\\n', null_padding = true,
+    strict_mode = false, columns = {${spec}})`;
 }
 
-/** Per line: the checks of parseEnrichedLine in its order (first failure wins), then the typed values. */
-function stagedSql(): string {
-  const f = (name: EnrichedField): string => `f.${col(name)}`;
+const f = (name: EnrichedField): string => col(name);
+
+/** parseEnrichedLine's checks in its order (the first failure wins); NULL for a valid line. */
+function reasonSql(): string {
   const ev = f('event');
   const ue = f('unstruct_event');
   const ctx = f('contexts');
-  const derivedRaw = f('derived_tstamp');
+  const collector = f('collector_tstamp');
+  const derived = f('derived_tstamp');
+  const dvce = f('dvce_created_tstamp');
   const idx = f('domain_sessionidx');
   const se = f('se_value');
-  const reason = `CASE
-      WHEN tabs + 1 > ${ENRICHED_FIELD_COUNT} THEN 'field_count: expected ${ENRICHED_FIELD_COUNT} fields, got more'
-      WHEN tabs + 1 < ${ENRICHED_FIELD_COUNT} THEN 'field_count: expected ${ENRICHED_FIELD_COUNT} fields, got ' || (tabs + 1)
+  const n = ENRICHED_FIELD_COUNT;
+  return `CASE
+      WHEN tabs + 1 > ${n} THEN 'field_count: expected ${n} fields, got more'
+      WHEN tabs + 1 < ${n} THEN 'field_count: expected ${n} fields, got ' || (tabs + 1)
       WHEN ${f('event_id')} IS NULL THEN 'missing_event_id: event_id is empty'
-      WHEN NOT coalesce(${tsOk(f('collector_tstamp'))}, false) THEN 'bad_timestamp: collector_tstamp ' || ${show(`coalesce(${f('collector_tstamp')}, '')`)}
-      WHEN ${derivedRaw} IS NOT NULL AND NOT ${tsOk(derivedRaw)} THEN 'bad_timestamp: derived_tstamp ' || ${show(derivedRaw)}
-      WHEN ${f('dvce_created_tstamp')} IS NOT NULL AND NOT ${tsOk(f('dvce_created_tstamp'))} THEN 'bad_timestamp: dvce_created_tstamp ' || ${show(f('dvce_created_tstamp'))}
+      WHEN NOT coalesce(${tsOk(collector)}, false) THEN 'bad_timestamp: collector_tstamp ' || ${show(`coalesce(${collector}, '')`)}
+      WHEN ${derived} IS NOT NULL AND NOT ${tsOk(derived)} THEN 'bad_timestamp: derived_tstamp ' || ${show(derived)}
+      WHEN ${dvce} IS NOT NULL AND NOT ${tsOk(dvce)} THEN 'bad_timestamp: dvce_created_tstamp ' || ${show(dvce)}
       WHEN ${ev} = 'unstruct' AND NOT coalesce(json_valid(${ue}), false) THEN 'invalid_json: unstruct_event: not valid JSON'
       WHEN ${ev} = 'unstruct' AND json_type(${ue}, '$.data.schema') IS DISTINCT FROM 'VARCHAR' THEN 'invalid_json: unstruct_event: not a self-describing event'
       WHEN ${ev} = 'unstruct' AND json_extract_string(${ue}, '$.data.schema') <> ${LINK_CLICK} THEN 'unsupported_event: unstruct ' || ${show(`json_extract_string(${ue}, '$.data.schema')`)}
@@ -139,72 +150,71 @@ function stagedSql(): string {
       WHEN ${idx} IS NOT NULL AND NOT coalesce(isfinite(try_cast(${idx} AS DOUBLE)) AND try_cast(${idx} AS DOUBLE) = floor(try_cast(${idx} AS DOUBLE)), false) THEN 'bad_number: domain_sessionidx ' || ${show(idx)}
       WHEN ${se} IS NOT NULL AND NOT coalesce(isfinite(try_cast(${se} AS DOUBLE)), false) THEN 'bad_number: se_value ' || ${show(se)}
     END`;
-  const collector = tsVal(f('collector_tstamp'));
-  const derived = `CASE WHEN ${derivedRaw} IS NULL THEN ${collector} ELSE ${tsVal(derivedRaw)} END`;
-  const exposures = `list_transform(list_filter(json_extract(${ctx}, '$.data[*]'), e -> json_extract_string(e, '$.schema') = ${EXPOSURE}),
-      e -> {'experiment_key': ${jstr('e', '$.data.experiment_key')}, 'variant': ${jstr('e', '$.data.variant')}})`;
-  const listing = `list_filter(list_transform(list_filter(json_extract(${ctx}, '$.data[*]'), e -> json_extract_string(e, '$.schema') = ${LISTING}),
-      e -> ${jstr('e', '$.data.listing_id')}), x -> x IS NOT NULL)[1]`;
-  const keep: readonly [string, EnrichedField][] = [
-    ['app_id', 'app_id'],
-    ['platform', 'platform'],
-    ['domain_userid', 'domain_userid'],
-    ['user_id', 'user_id'],
-    ['network_userid', 'network_userid'],
-    ['domain_sessionid', 'domain_sessionid'],
-    ['page_url', 'page_url'],
-    ['page_urlpath', 'page_urlpath'],
-    ['page_referrer', 'page_referrer'],
-    ['mkt_source', 'mkt_source'],
-    ['mkt_medium', 'mkt_medium'],
-    ['mkt_campaign', 'mkt_campaign'],
-    ['mkt_term', 'mkt_term'],
-    ['mkt_content', 'mkt_content'],
-    ['se_category', 'se_category'],
-    ['se_action', 'se_action'],
-    ['se_label', 'se_label'],
-    ['se_property', 'se_property'],
-    ['useragent', 'useragent'],
-    ['geo_country', 'geo_country'],
-  ];
-  // Typed values only for valid lines (the CASE keeps casts away from lines the reason rejected).
-  const ok = (e: string): string => `CASE WHEN reason IS NULL THEN ${e} END`;
-  return `SELECT line_no, line, reason,
-      ${ok(f('event_id'))} AS event_id,
-      ${ok(collector)} AS collector_tstamp,
-      ${ok(derived)} AS derived_tstamp,
-      ${ok(`CASE WHEN ${f('dvce_created_tstamp')} IS NULL THEN NULL ELSE ${tsVal(f('dvce_created_tstamp'))} END`)} AS dvce_created_tstamp,
-      ${ok(`CASE WHEN ${ev} = 'unstruct' THEN 'link_click' ELSE ${ev} END`)} AS event_name,
-      ${keep.map(([out, name]) => `${ok(f(name))} AS ${out}`).join(',\n      ')},
-      ${ok(`CAST(CAST(${idx} AS DOUBLE) AS BIGINT)`)} AS domain_sessionidx,
-      ${ok(`CAST(${se} AS DOUBLE)`)} AS se_value,
-      ${ok(`CASE WHEN ${ev} = 'unstruct' THEN ${jstr(ue, '$.data.data.targetUrl')} END`)} AS link_target_url,
-      ${ok(`CASE WHEN ${ctx} IS NOT NULL THEN ${exposures} END`)} AS exposures,
-      ${ok(`CASE WHEN ${ctx} IS NOT NULL THEN ${listing} END`)} AS listing_id,
-      ${ok(f('event_id'))} IS DISTINCT FROM nullif(split_part(line, ${TAB}, 7), '') AND tabs + 1 = ${ENRICHED_FIELD_COUNT} AS misaligned
-    FROM (SELECT *, strlen(line) - strlen(replace(line, ${TAB}, '')) AS tabs FROM np_nonblank) l
-    POSITIONAL JOIN np_fields f`;
 }
 
-/** Column list of the events table, from the staged (already deduplicated) rows. */
+/**
+ * Lines paired with their CSV rows, each with its quarantine reason (NULL when valid), typed collector and
+ * derived times (try-casts: safe on any line), and whether the pairing holds (same event_id field).
+ */
+function checkedSql(): string {
+  const collector = tsVal(f('collector_tstamp'));
+  return `SELECT line_no, line, ${USED.map(col).join(', ')}, ${reasonSql()} AS reason,
+      ${collector} AS collector,
+      CASE WHEN ${f('derived_tstamp')} IS NULL THEN ${collector} ELSE ${tsVal(f('derived_tstamp'))} END AS derived,
+      line_no IS NULL OR present IS NULL
+        OR (tabs + 1 = ${ENRICHED_FIELD_COUNT} AND ${f('event_id')} IS DISTINCT FROM nullif(split_part(line, ${TAB}, 7), '')) AS misaligned
+    FROM (SELECT *, strlen(line) - strlen(replace(line, ${TAB}, '')) AS tabs FROM np_lines)
+    POSITIONAL JOIN np_fields`;
+}
+
+/** Rows to land: valid lines, one per event_id (the first by collector time, then by line). */
+const KEEP = `reason IS NULL AND (first_line IS NULL OR line_no = first_line)`;
+const KEPT = `np_checked LEFT JOIN np_dups USING (${col('event_id')}) WHERE ${KEEP}`;
+
+/** The events table's columns from np_checked's valid rows; JSON is only read on rows that passed the checks. */
 function eventsSelect(): string {
+  const ev = f('event');
+  const ue = f('unstruct_event');
+  const ctx = f('contexts');
+  const exposures = `CASE WHEN ${ctx} IS NOT NULL THEN list_transform(
+      list_filter(json_extract(${ctx}, '$.data[*]'), e -> json_extract_string(e, '$.schema') = ${EXPOSURE}),
+      e -> {'experiment_key': ${jstr('e', '$.data.experiment_key')}, 'variant': ${jstr('e', '$.data.variant')}}) END`;
+  const listing = `CASE WHEN ${ctx} IS NOT NULL THEN list_filter(list_transform(
+      list_filter(json_extract(${ctx}, '$.data[*]'), e -> json_extract_string(e, '$.schema') = ${LISTING}),
+      e -> ${jstr('e', '$.data.listing_id')}), x -> x IS NOT NULL)[1] END`;
   const exprs = SNOWPLOW_EVENT_COLUMNS.map((c) => {
     switch (c.name) {
+      case 'collector_tstamp':
+        return 'collector AS collector_tstamp';
+      case 'derived_tstamp':
+        return 'derived AS derived_tstamp';
+      case 'dvce_created_tstamp':
+        return `${tsVal(f('dvce_created_tstamp'))} AS dvce_created_tstamp`;
+      case 'event_name':
+        return `CASE WHEN ${ev} = 'unstruct' THEN 'link_click' ELSE ${ev} END AS event_name`;
+      case 'domain_sessionidx':
+        return `CAST(CAST(${f('domain_sessionidx')} AS DOUBLE) AS BIGINT) AS domain_sessionidx`;
+      case 'se_value':
+        return `CAST(${f('se_value')} AS DOUBLE) AS se_value`;
+      case 'link_target_url':
+        return `CASE WHEN ${ev} = 'unstruct' THEN ${jstr(ue, '$.data.data.targetUrl')} END AS link_target_url`;
       case 'experiment_key':
         return `CASE WHEN len(exposures) > 0 THEN exposures[1].experiment_key END AS experiment_key`;
       case 'experiment_variant':
         return `CASE WHEN len(exposures) > 0 THEN exposures[1].variant END AS experiment_variant`;
       case 'experiment_exposures':
         return `CASE WHEN len(exposures) > 0 THEN to_json(exposures) END AS experiment_exposures`;
+      case 'listing_id':
+        return `${listing} AS listing_id`;
       case 'event_hour':
-        return `strftime(derived_tstamp, '%Y-%m-%dT%H') AS event_hour`;
+        return `strftime(derived, '%Y-%m-%dT%H') AS event_hour`;
       case 'raw_line':
         return 'line AS raw_line';
       default:
-        return c.name;
+        return `${col(c.name as EnrichedField)} AS ${c.name}`;
     }
   });
-  return `SELECT ${exprs.join(', ')} FROM np_staged WHERE keep`;
+  return `SELECT ${exprs.join(', ')} FROM (SELECT *, ${exposures} AS exposures FROM ${KEPT})`;
 }
 
 const q = (name: string): string => `"${name.replace(/"/g, '""')}"`;
@@ -215,12 +225,12 @@ const tableRef = (table: string): string =>
     .join('.');
 
 interface NativeResult {
+  readonly ok: boolean;
   readonly lines: number;
   readonly inserted: number;
   readonly quarantined: number;
   readonly hours: string | null;
   readonly latest: string | null;
-  readonly misaligned: number;
 }
 
 /**
@@ -234,62 +244,29 @@ export async function ingestSnowplowFileNative(
 ): Promise<NativeFileSummary> {
   const { engine, loader } = options;
   const stream = options.stream ?? 'landing';
-  const js = async (): Promise<NativeFileSummary> => ({
+  const js = async (fallbackReason: string): Promise<NativeFileSummary> => ({
     ...(await ingestSnowplowFile(file, { loader, stream })),
     path: 'js',
+    fallbackReason,
   });
-  if (engine.name !== 'duckdb' || file.endsWith('.gz')) return js();
+  if (engine.name !== 'duckdb') return js(`engine ${engine.name}`);
+  if (file.endsWith('.gz')) return js('gzip');
   const table = options.table ?? SNOWPLOW_EVENTS_TABLE;
   await ensureTables(engine, table);
 
-  // Staging (reading, validating) runs before BEGIN: its failures leave no transaction open on the connection.
-  const stage = `
-    CREATE OR REPLACE TEMP TABLE np_lines AS ${linesSql(file)};
-    CREATE OR REPLACE TEMP TABLE np_nonblank AS SELECT * FROM np_lines WHERE line <> '' ORDER BY line_no;
-    CREATE OR REPLACE TEMP TABLE np_fields AS ${fieldsSql(file)};
-    CREATE OR REPLACE TEMP TABLE np_staged AS
-      SELECT *, reason IS NULL AND row_number() OVER (PARTITION BY event_id ORDER BY collector_tstamp, line_no) = 1 AS keep
-      FROM (${stagedSql()});`;
-  let staged: NativeResult | undefined;
-  try {
-    [staged] = await engine.query<NativeResult & Record<string, number | string | null>>(`${stage}
-      SELECT (SELECT count(*) FROM np_lines)::INTEGER AS lines, 0 AS inserted,
-        (SELECT count(*) FROM np_staged WHERE reason IS NOT NULL)::INTEGER AS quarantined, NULL AS hours, NULL AS latest,
-        (SELECT count(*) FROM np_staged WHERE misaligned)::INTEGER +
-          abs((SELECT count(*) FROM np_nonblank) - (SELECT count(*) FROM np_fields))::INTEGER AS misaligned`);
-  } catch {
-    return js(); // e.g. invalid UTF-8: the JS path decides line by line
-  }
-  if (!staged || staged.misaligned > 0) return js();
-
   const wm = loader.watermark;
-  const origin = `${lit(`${file}:`)} || line_no`;
-  // Single-writer semantics are not needed for `inserted`: the count difference is taken inside the transaction.
-  const land = `
-    CREATE OR REPLACE TEMP TABLE np_hours AS SELECT DISTINCT strftime(derived_tstamp, '%Y-%m-%dT%H') AS h FROM np_staged WHERE keep;
-    BEGIN TRANSACTION;
-    SET VARIABLE np_before = (SELECT count(*) FROM ${tableRef(table)});
-    INSERT OR IGNORE INTO ${tableRef(table)} BY NAME ${eventsSelect()};
-    SET VARIABLE np_inserted = (SELECT count(*) FROM ${tableRef(table)}) - getvariable('np_before');
-    INSERT OR IGNORE INTO ${tableRef(QUARANTINE_TABLE)} BY NAME
-      SELECT ${lit(SNOWPLOW_SOURCE)} AS source, ${origin} AS origin, reason, line AS raw, now() AS quarantined_at
-      FROM np_staged WHERE reason IS NOT NULL;
-    COMMIT;
-    SELECT ${staged.lines} AS lines, getvariable('np_inserted')::INTEGER AS inserted, ${staged.quarantined} AS quarantined,
-      (SELECT string_agg(h, ',' ORDER BY h) FROM np_hours) AS hours,
-      (SELECT strftime(max(derived_tstamp), '%Y-%m-%dT%H:%M:%S.%gZ') FROM np_staged WHERE reason IS NULL) AS latest,
-      0 AS misaligned;`;
-  let res: NativeResult | undefined;
+  const sql = nativeLandSql(file, table);
+  let res: NativeResult;
   try {
-    [res] = await engine.query<NativeResult & Record<string, number | string | null>>(land);
-  } finally {
-    // Best effort: a failed statement inside the transaction leaves it open on the pooled connection.
-    if (!res) await engine.execute('ROLLBACK').catch(() => undefined);
-    await engine
-      .execute('DROP TABLE IF EXISTS np_lines; DROP TABLE IF EXISTS np_nonblank; DROP TABLE IF EXISTS np_fields')
-      .catch(() => undefined);
+    const [row] = await engine.query<{ result: string }>(sql);
+    res = JSON.parse(row?.result ?? 'null') as NativeResult;
+  } catch (e) {
+    // Best effort: a statement failing inside the transaction leaves it open on that pooled connection.
+    await engine.execute('ROLLBACK').catch(() => undefined);
+    // e.g. invalid UTF-8: the JS path decides line by line (and surfaces real engine failures).
+    return js(e instanceof Error ? e.message.split('\n')[0] ?? e.message : String(e));
   }
-  if (!res) throw new Error(`landing ${file} returned no result`);
+  if (!res.ok) return js('lines and CSV rows did not pair up');
 
   const hours = res.hours ? res.hours.split(',') : [];
   // As SnowplowLoader.load: closed-ness against the watermark before this file, observed after it landed.
@@ -305,6 +282,46 @@ export async function ingestSnowplowFileNative(
     watermark: wm.value,
     path: 'native',
   };
+}
+
+
+/**
+ * The whole landing of one file as one SQL string (one connection: the temp tables are per connection).
+ * Reading and validating run before BEGIN, so a failure there leaves no transaction open. The inserts only
+ * run when lines and CSV rows paired up (np_ok); otherwise nothing lands and the JS path takes the file.
+ * `inserted` is the count difference inside the transaction, exact whatever else writes the table.
+ */
+export function nativeLandSql(file: string, table: string = SNOWPLOW_EVENTS_TABLE): string {
+  const target = tableRef(table);
+  const id = col('event_id');
+  return `
+    SET VARIABLE np_lines = (SELECT len(ls) - CASE WHEN ls[-1] = '' THEN 1 ELSE 0 END
+      FROM (SELECT string_split(content, chr(10)) AS ls FROM read_text(${lit(file)})));
+    CREATE OR REPLACE TEMP TABLE np_lines AS ${linesSql(file)};
+    CREATE OR REPLACE TEMP TABLE np_fields AS ${fieldsSql(file)};
+    CREATE OR REPLACE TEMP TABLE np_checked AS ${checkedSql()};
+    CREATE OR REPLACE TEMP TABLE np_dups AS
+      SELECT ${id}, arg_min(line_no, (collector, line_no)) AS first_line FROM np_checked
+      WHERE reason IS NULL GROUP BY ${id} HAVING count(*) > 1;
+    SET VARIABLE np_ok = NOT EXISTS (SELECT 1 FROM np_checked WHERE misaligned);
+    BEGIN TRANSACTION;
+    SET VARIABLE np_before = (SELECT count(*) FROM ${target});
+    INSERT OR IGNORE INTO ${target} BY NAME ${eventsSelect()} WHERE getvariable('np_ok');
+    SET VARIABLE np_inserted = (SELECT count(*) FROM ${target}) - getvariable('np_before');
+    INSERT OR IGNORE INTO ${tableRef(QUARANTINE_TABLE)} BY NAME
+      SELECT ${lit(SNOWPLOW_SOURCE)} AS source, ${lit(`${file}:`)} || line_no AS origin, reason, line AS raw,
+        now() AS quarantined_at
+      FROM np_checked WHERE reason IS NOT NULL AND getvariable('np_ok');
+    COMMIT;
+    SET VARIABLE np_result = (SELECT {
+      'ok': getvariable('np_ok'),
+      'lines': getvariable('np_lines')::INTEGER,
+      'inserted': getvariable('np_inserted')::INTEGER,
+      'quarantined': (SELECT count(*) FROM np_checked WHERE reason IS NOT NULL)::INTEGER,
+      'hours': (SELECT string_agg(DISTINCT strftime(derived, '%Y-%m-%dT%H'), ',' ORDER BY strftime(derived, '%Y-%m-%dT%H')) FROM ${KEPT}),
+      'latest': (SELECT strftime(max(derived), '%Y-%m-%dT%H:%M:%S.%gZ') FROM np_checked WHERE reason IS NULL)});
+    DROP TABLE np_lines; DROP TABLE np_fields; DROP TABLE np_checked; DROP TABLE np_dups;
+    SELECT to_json(getvariable('np_result'))::VARCHAR AS result;`;
 }
 
 const ensured = new WeakMap<Engine, Set<string>>();

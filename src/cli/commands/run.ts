@@ -132,6 +132,7 @@ export function registerRun(program: Command, ctx: () => CliContext): void {
     .requiredOption('--to <date>', 'last partition (inclusive)')
     .addOption(new Option('--only <which>', 'which partitions to run').choices(ONLY).default('missing'))
     .option('--concurrency <n>', 'steps at once', positive, 4)
+    .option('--window-days <n>', 'plan and run a long range this many days at a time', positive, 14)
     .option('--id <id>', 'backfill id (default: a new one)')
     .option('--dry-run', 'print the plan and start nothing')
     .option('--wait', 'wait and show progress', true)
@@ -143,6 +144,7 @@ export function registerRun(program: Command, ctx: () => CliContext): void {
         to: string;
         only: (typeof ONLY)[number];
         concurrency: number;
+        windowDays: number;
         id?: string;
         dryRun?: boolean;
         wait: boolean;
@@ -159,6 +161,7 @@ export function registerRun(program: Command, ctx: () => CliContext): void {
           request,
           only: o.only,
           concurrency: o.concurrency,
+          windowDays: o.windowDays,
         });
         await finishBackfill(c, handle, backfillId, o.wait);
       },

@@ -2,7 +2,10 @@
  * Snowplow ingestion throughput: enriched TSV lines parsed, and parsed + landed in DuckDB through the raw sink
  * (dedupe on event_id, quarantine). Goal: ≥ 100,000 events/s on the dev machine (2 cores).
  *
- *   [BENCH_DUCKDB_THREADS=n] npx tsx bench/snowplow.ts [events=300000] [batch=20000] [repeats=3]
+ *   [BENCH_DUCKDB_THREADS=n] [BENCH_SNOWPLOW_MODE=all|files] npx tsx bench/snowplow.ts [events=300000] [batch=20000] [repeats=3]
+ *
+ * `files` mode (also part of `all`): the lines written to one landing file, then file → table through the JS
+ * path (`ingestSnowplowFile`, as the landing loader) and the DuckDB-native path (`ingestSnowplowFileNative`).
  *
  * Each configuration runs `repeats` times on a fresh in-memory DuckDB; best and median are printed. The dev
  * machine is shared, so wall-clock rates move with its load; the CPU figures do much less: `js` is the main
@@ -10,15 +13,20 @@
  * what the CPU cost allows on 2 free cores: events / max(js, cpu / 2).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createDuckDbEngine } from '../src/engines/index.js';
 import { EngineRawSink } from '../src/sources/sinks/engine-sink.js';
 import { BulkDuckDbSink } from '../src/sources/snowplow/duckdb-bulk-sink.js';
+import { ingestSnowplowFileNative } from '../src/sources/snowplow/duckdb-native.js';
 import {
   contextsJson,
   encodeEnrichedEvent,
   experimentExposureContext,
   linkClickEvent,
   listingContext,
+  ingestSnowplowFile,
   parseEnrichedLine,
   SnowplowLoader,
   unstructEventJson,
@@ -29,6 +37,7 @@ const total = Number(process.argv[2] ?? 300_000);
 const batchSize = Number(process.argv[3] ?? 20_000);
 const repeats = Number(process.argv[4] ?? 3);
 /** DuckDB worker threads (default: DuckDB's own, all cores). */
+const mode = process.env['BENCH_SNOWPLOW_MODE'] ?? 'all';
 const threads = process.env['BENCH_DUCKDB_THREADS']
   ? { threads: Number(process.env['BENCH_DUCKDB_THREADS']) }
   : {};
@@ -106,6 +115,9 @@ async function main(): Promise<void> {
     `${total.toLocaleString()} events, ${(bytes / 1e6).toFixed(0)} MB of TSV, batches of ${batchSize.toLocaleString()}`,
   );
 
+  if (mode === 'all' || mode === 'files') await files(lines);
+  if (mode === 'files') return;
+
   // Warm-up so the JIT has compiled the parser before timing.
   for (let i = 0; i < Math.min(50_000, total); i++) parseEnrichedLine(lines[i] as string);
   const t = performance.now();
@@ -123,18 +135,71 @@ async function main(): Promise<void> {
   for (const c of configs) {
     const runs: Run[] = [];
     for (let i = 0; i < repeats; i++) runs.push(await load(lines, c.inFlight));
-    const rates = runs.map((r) => total / r.seconds).sort((a, b) => a - b);
-    const ceilings = runs.map((r) => total / Math.max(r.jsSeconds, r.cpuSeconds / 2)).sort((a, b) => a - b);
-    const med = (xs: number[]) => xs[Math.floor(xs.length / 2)] ?? NaN;
-    const r = runs[0] as Run;
-    const per100k = (x: number) => ((x * 100_000) / total).toFixed(2);
-    console.log(
-      `parse + load, ${c.label}: best ${fmt(rates.at(-1))}, median ${fmt(med(rates))} events/s; ` +
-        `per 100k events js ${per100k(med(runs.map((x) => x.jsSeconds)))} s, cpu ${per100k(med(runs.map((x) => x.cpuSeconds)))} s; ` +
-        `ceiling on 2 free cores ~${fmt(med(ceilings))} events/s ` +
-        `(${r.inserted.toLocaleString()} rows, ${r.quarantined.toLocaleString()} quarantined, table holds ${r.rows.toLocaleString()})`,
-    );
+    report(`parse + load, ${c.label}`, runs);
   }
+}
+
+/** File → raw.snowplow_events: the JS path and the DuckDB-native path, on a fresh in-memory DuckDB per run. */
+async function files(lines: readonly string[]): Promise<void> {
+  const dir = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'tessera-bench-snowplow-'));
+  const file = join(dir, 'events.tsv');
+  await writeFile(file, lines.join('\n') + '\n');
+  try {
+    for (const path of ['js', 'native'] as const) {
+      const runs: Run[] = [];
+      for (let i = 0; i < repeats; i++) runs.push(await fromFile(file, path));
+      report(`file → table, ${path} path`, runs);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function fromFile(file: string, path: 'js' | 'native'): Promise<Run> {
+  const engine = await createDuckDbEngine({ type: 'duckdb', path: ':memory:', ...threads });
+  const sink = new BulkDuckDbSink(
+    engine,
+    new EngineRawSink(engine),
+    existsSync('/dev/shm') ? { tmpDir: '/dev/shm' } : {},
+  );
+  const loader = new SnowplowLoader({ sink, allowedLatenessMinutes: 60 });
+  await loader.load([]);
+  const t = performance.now();
+  const js = mainThreadCpuSeconds();
+  const cpu = process.cpuUsage();
+  let r;
+  if (path === 'js') r = await ingestSnowplowFile(file, { loader, batchSize });
+  else {
+    r = await ingestSnowplowFileNative(file, { engine, loader });
+    if (r.path !== 'native') throw new Error(`native path fell back: ${String(r.fallbackReason)}`);
+  }
+  const seconds = (performance.now() - t) / 1000;
+  const jsSeconds = mainThreadCpuSeconds() - js;
+  const used = process.cpuUsage(cpu);
+  const [row] = await engine.query<{ n: number }>('SELECT count(*)::INT AS n FROM raw.snowplow_events');
+  await engine.close();
+  return {
+    seconds,
+    jsSeconds,
+    cpuSeconds: (used.user + used.system) / 1e6,
+    inserted: r.inserted,
+    quarantined: r.quarantined,
+    rows: row?.n ?? 0,
+  };
+}
+
+function report(label: string, runs: readonly Run[]): void {
+  const rates = runs.map((r) => total / r.seconds).sort((a, b) => a - b);
+  const ceilings = runs.map((r) => total / Math.max(r.jsSeconds, r.cpuSeconds / 2)).sort((a, b) => a - b);
+  const med = (xs: number[]) => xs[Math.floor(xs.length / 2)] ?? NaN;
+  const r = runs[0] as Run;
+  const per100k = (x: number) => ((x * 100_000) / total).toFixed(2);
+  console.log(
+    `${label}: best ${fmt(rates.at(-1))}, median ${fmt(med(rates))} events/s; ` +
+      `per 100k events js ${per100k(med(runs.map((x) => x.jsSeconds)))} s, cpu ${per100k(med(runs.map((x) => x.cpuSeconds)))} s; ` +
+      `ceiling on 2 free cores ~${fmt(med(ceilings))} events/s ` +
+      `(${r.inserted.toLocaleString()} rows, ${r.quarantined.toLocaleString()} quarantined, table holds ${r.rows.toLocaleString()})`,
+  );
 }
 
 /** CPU time of the main (JS) thread alone, from /proc (Linux); DuckDB works on its own threads. */

@@ -65,6 +65,11 @@ export class DuckDbClient implements SqlClient {
     const c = this.idle.pop() ?? (await this.connect());
     try {
       return await fn(c);
+    } catch (e) {
+      // A multi-statement script that failed after its BEGIN leaves the transaction open on this connection:
+      // end it before the connection goes back to the pool (an error here only means none was open).
+      await c.run('ROLLBACK').catch(() => undefined);
+      throw e;
     } finally {
       if (this.closed) c.closeSync();
       else this.idle.push(c);

@@ -12,7 +12,7 @@ import type { PiiRules } from '../pii.js';
 import { EngineRawSink } from '../sinks/index.js';
 import {
   BulkDuckDbSink,
-  ingestSnowplowFile,
+  ingestSnowplowFileNative,
   SNOWPLOW_EVENTS_TABLE,
   SnowplowLoader,
 } from '../snowplow/index.js';
@@ -151,7 +151,7 @@ function snowplowLoader(o: LandingOptions): SourceLoader {
       dir,
       /\.tsv(\.gz)?$/,
       async (path) => {
-        const r = await ingestSnowplowFile(path, { loader: sp });
+        const r = await ingestSnowplowFileNative(path, { engine: o.engine, loader: sp });
         landed += r.inserted;
         quarantined += r.quarantined;
         r.reopenedHours.forEach((h) => reopened.add(h));

@@ -17,10 +17,13 @@ import {
  * (codes always; details except JSON parser messages), dedupe, touched/re-opened hours as `ingestSnowplowFile`
  * through `SnowplowLoader`, without moving the data through JS (the JS path costs ≥ 2.8 CPU-s per 100k events).
  *
- * The file is read twice: `read_text` split on `\n` gives every line with its exact number (raw_line, origins,
- * field counts) and `read_csv` gives the 131 fields; the non-blank lines and the CSV rows are paired by
- * position (POSITIONAL JOIN), checked on event_id. A file DuckDB cannot read this way (gzip, invalid UTF-8,
- * a stray `\r`, a mismatch) falls back to the JS path, before anything landed.
+ * The file is read twice: `read_text` split on `\n` gives every line with its exact number (raw_line, origins)
+ * and `read_csv` gives the fields; the non-blank lines and the CSV rows are paired by position (POSITIONAL JOIN
+ * of tables written in file order), checked on event_id. A file DuckDB cannot read this way (gzip, invalid
+ * UTF-8, a lone `\r`, which readline treats as a line break, a mismatch) goes to the JS path before anything
+ * landed. Differences from the JS path, by design: a file is one batch (the JS path dedupes per 10k lines, so a
+ * duplicate collected earlier but landing in a later batch loses there and wins here; watermark and re-opened
+ * hours move per file), and read_text holds the whole file in memory (hourly landing files: tens of MB).
  */
 
 export interface NativeFileOptions {
@@ -50,17 +53,29 @@ const show = (e: string): string =>
 /** parseSnowplowTstamp's grammar (`YYYY-MM-DD[ T]HH:MM:SS[.f{1,9}][Z]`) and calendar, as a boolean. */
 const tsOk = (e: string): string =>
   `(regexp_full_match(${e}, '\\d{4}-\\d{2}-\\d{2}[ T]\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z?') ` +
-  `AND try_strptime(left(${e}, 10) || ' ' || substr(${e}, 12, 8), '%Y-%m-%d %H:%M:%S') IS NOT NULL)`;
+  `AND ${tsVal(e)} IS NOT NULL)`;
 
-/** The instant, truncated to milliseconds (as the JS parser), as TIMESTAMPTZ (connections run in UTC). */
-const tsVal = (e: string): string =>
-  `(try_strptime(left(${e}, 10) || ' ' || substr(${e}, 12, 8), '%Y-%m-%d %H:%M:%S') + ` +
-  `to_milliseconds(TRY_CAST(rpad(left(rtrim(substr(${e}, 21), 'Z'), 3), 3, '0') AS INTEGER)))::TIMESTAMPTZ`;
+/**
+ * The instant as TIMESTAMPTZ (connections run in UTC), truncated to milliseconds as the JS parser: the first
+ * 23 characters end at the third fraction digit. A try-cast, so safe on any text (NULL when not a timestamp).
+ */
+function tsVal(e: string): string {
+  return `try_cast(left(${e}, 23) AS TIMESTAMP)::TIMESTAMPTZ`;
+}
 
 /** parse.ts `str()`: JSON strings as themselves, numbers and booleans as text, anything else NULL. */
 const jstr = (doc: string, path: string): string =>
   `CASE WHEN json_type(${doc}, ${lit(path)}) IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE', 'BOOLEAN') ` +
   `THEN json_extract_string(${doc}, ${lit(path)}) END`;
+
+/** str() of a JSON leaf. */
+const jleaf = (j: string): string =>
+  `CASE WHEN json_type(${j}) IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'DOUBLE', 'BOOLEAN') THEN json_extract_string(${j}, '$') END`;
+
+/** The parts of a contexts envelope we flatten (json_transform: lenient, one parse). */
+const CONTEXT_SHAPE = JSON.stringify({
+  data: [{ schema: 'VARCHAR', data: { experiment_key: 'JSON', variant: 'JSON', listing_id: 'JSON' } }],
+});
 
 const EXPOSURE = lit(SCHEMAS.experimentExposure);
 const LISTING = lit(SCHEMAS.listing);
@@ -110,14 +125,20 @@ const USED: readonly EnrichedField[] = [
   'derived_tstamp',
 ];
 
-/** The fields DuckDB's CSV reader splits off, plus `present` to see which side of the pairing ran short. */
+const LAST = `c${ENRICHED_FIELD_COUNT - 1}`;
+const EXTRA = `c${ENRICHED_FIELD_COUNT}`;
+
+/**
+ * The fields DuckDB's CSV reader splits off, plus `present` to see which side of the pairing ran short.
+ * null_padding + strict_mode=false: exactly one row per non-blank line whatever its field count, so rows pair
+ * with lines by position. No text reads as NULL (nullstr chr(0)): empty fields are '' and only padding is NULL,
+ * so a NULL last field means too few fields and a 132nd column that is not NULL means too many.
+ */
 function fieldsSql(file: string): string {
-  const spec = ENRICHED_FIELDS.map((_, i) => `'c${i}': 'VARCHAR'`).join(', ');
-  // null_padding + strict_mode=false: exactly one row per non-blank line whatever its field count (the count
-  // is checked on the line itself), so rows pair with lines by position.
-  return `SELECT true AS present, ${USED.map(col).join(', ')} FROM read_csv(${lit(file)}, delim = ${TAB},
-    quote = '', escape = '', header = false, auto_detect = false, new_line = '\\n', null_padding = true,
-    strict_mode = false, columns = {${spec}})`;
+  const spec = [...ENRICHED_FIELDS, 'extra'].map((_, i) => `'c${i}': 'VARCHAR'`).join(', ');
+  return `SELECT true AS present, ${USED.map(col).join(', ')}, ${LAST} IS NULL AS too_few, ${EXTRA} IS NOT NULL AS too_many
+    FROM read_csv(${lit(file)}, delim = ${TAB}, quote = '', escape = '', header = false, auto_detect = false,
+      new_line = '\\n', null_padding = true, strict_mode = false, nullstr = chr(0), columns = {${spec}})`;
 }
 
 const f = (name: EnrichedField): string => col(name);
@@ -125,8 +146,9 @@ const f = (name: EnrichedField): string => col(name);
 /** parseEnrichedLine's checks in its order (the first failure wins); NULL for a valid line. */
 function reasonSql(): string {
   const ev = f('event');
-  const ue = f('unstruct_event');
-  const ctx = f('contexts');
+  // JSON functions get NULL, never '' (an error): DuckDB may evaluate a CASE branch on rows it then drops.
+  const ue = `nullif(${f('unstruct_event')}, '')`;
+  const ctx = `nullif(${f('contexts')}, '')`;
   const collector = f('collector_tstamp');
   const derived = f('derived_tstamp');
   const dvce = f('dvce_created_tstamp');
@@ -134,12 +156,12 @@ function reasonSql(): string {
   const se = f('se_value');
   const n = ENRICHED_FIELD_COUNT;
   return `CASE
-      WHEN tabs + 1 > ${n} THEN 'field_count: expected ${n} fields, got more'
-      WHEN tabs + 1 < ${n} THEN 'field_count: expected ${n} fields, got ' || (tabs + 1)
-      WHEN ${f('event_id')} IS NULL THEN 'missing_event_id: event_id is empty'
+      WHEN too_many THEN 'field_count: expected ${n} fields, got more'
+      WHEN too_few THEN 'field_count: expected ${n} fields, got ' || (strlen(line) - strlen(replace(line, ${TAB}, '')) + 1)
+      WHEN ${f('event_id')} = '' THEN 'missing_event_id: event_id is empty'
       WHEN NOT coalesce(${tsOk(collector)}, false) THEN 'bad_timestamp: collector_tstamp ' || ${show(`coalesce(${collector}, '')`)}
-      WHEN ${derived} IS NOT NULL AND NOT ${tsOk(derived)} THEN 'bad_timestamp: derived_tstamp ' || ${show(derived)}
-      WHEN ${dvce} IS NOT NULL AND NOT ${tsOk(dvce)} THEN 'bad_timestamp: dvce_created_tstamp ' || ${show(dvce)}
+      WHEN ${derived} <> '' AND NOT ${tsOk(derived)} THEN 'bad_timestamp: derived_tstamp ' || ${show(derived)}
+      WHEN ${dvce} <> '' AND NOT ${tsOk(dvce)} THEN 'bad_timestamp: dvce_created_tstamp ' || ${show(dvce)}
       WHEN ${ev} = 'unstruct' AND NOT coalesce(json_valid(${ue}), false) THEN 'invalid_json: unstruct_event: not valid JSON'
       WHEN ${ev} = 'unstruct' AND json_type(${ue}, '$.data.schema') IS DISTINCT FROM 'VARCHAR' THEN 'invalid_json: unstruct_event: not a self-describing event'
       WHEN ${ev} = 'unstruct' AND json_extract_string(${ue}, '$.data.schema') <> ${LINK_CLICK} THEN 'unsupported_event: unstruct ' || ${show(`json_extract_string(${ue}, '$.data.schema')`)}
@@ -147,41 +169,47 @@ function reasonSql(): string {
       WHEN ${ctx} IS NOT NULL AND NOT json_valid(${ctx}) THEN 'invalid_json: contexts: not valid JSON'
       WHEN ${ctx} IS NOT NULL AND (json_type(${ctx}, '$.schema') IS DISTINCT FROM 'VARCHAR' OR json_type(${ctx}, '$.data') IS DISTINCT FROM 'ARRAY') THEN 'invalid_json: contexts: not a self-describing array'
       WHEN ${ctx} IS NOT NULL AND list_bool_or(list_transform(json_extract(${ctx}, '$.data[*]'), e -> json_type(e, '$.schema') IS DISTINCT FROM 'VARCHAR')) THEN 'invalid_json: contexts: entry without schema'
-      WHEN ${idx} IS NOT NULL AND NOT coalesce(isfinite(try_cast(${idx} AS DOUBLE)) AND try_cast(${idx} AS DOUBLE) = floor(try_cast(${idx} AS DOUBLE)), false) THEN 'bad_number: domain_sessionidx ' || ${show(idx)}
-      WHEN ${se} IS NOT NULL AND NOT coalesce(isfinite(try_cast(${se} AS DOUBLE)), false) THEN 'bad_number: se_value ' || ${show(se)}
+      WHEN ${idx} <> '' AND NOT coalesce(isfinite(try_cast(${idx} AS DOUBLE)) AND try_cast(${idx} AS DOUBLE) = floor(try_cast(${idx} AS DOUBLE)), false) THEN 'bad_number: domain_sessionidx ' || ${show(idx)}
+      WHEN ${se} <> '' AND NOT coalesce(isfinite(try_cast(${se} AS DOUBLE)), false) THEN 'bad_number: se_value ' || ${show(se)}
     END`;
 }
 
 /**
  * Lines paired with their CSV rows, each with its quarantine reason (NULL when valid), typed collector and
- * derived times (try-casts: safe on any line), and whether the pairing holds (same event_id field).
+ * derived times (try-casts: safe on any line), and whether the pairing holds (same event_id field). A lone \r
+ * also counts as misaligned: readline (the JS path) breaks lines there, DuckDB's readers do not.
  */
 function checkedSql(): string {
   const collector = tsVal(f('collector_tstamp'));
-  return `SELECT line_no, line, ${USED.map(col).join(', ')}, ${reasonSql()} AS reason,
+  return `SELECT line_no AS checked_no, ${reasonSql()} AS reason,
       ${collector} AS collector,
-      CASE WHEN ${f('derived_tstamp')} IS NULL THEN ${collector} ELSE ${tsVal(f('derived_tstamp'))} END AS derived,
-      line_no IS NULL OR present IS NULL
-        OR (tabs + 1 = ${ENRICHED_FIELD_COUNT} AND ${f('event_id')} IS DISTINCT FROM nullif(split_part(line, ${TAB}, 7), '')) AS misaligned
-    FROM (SELECT *, strlen(line) - strlen(replace(line, ${TAB}, '')) AS tabs FROM np_lines)
-    POSITIONAL JOIN np_fields`;
+      CASE WHEN ${f('derived_tstamp')} = '' THEN ${collector} ELSE ${tsVal(f('derived_tstamp'))} END AS derived,
+      line_no IS NULL OR present IS NULL OR (getvariable('np_file').cr AND contains(line, chr(13)))
+        OR (NOT too_few AND ${f('event_id')} IS DISTINCT FROM split_part(line, ${TAB}, 7)) AS misaligned
+    FROM np_lines POSITIONAL JOIN np_fields`;
 }
+
+/**
+ * Lines, fields and checks side by side: three tables written in line order, paired by position (np_checked
+ * keeps only its own columns, so the lines and fields are not copied again).
+ */
+const ALL = `(np_lines POSITIONAL JOIN np_fields POSITIONAL JOIN np_checked)`;
 
 /** Rows to land: valid lines, one per event_id (the first by collector time, then by line). */
 const KEEP = `reason IS NULL AND (first_line IS NULL OR line_no = first_line)`;
-const KEPT = `np_checked LEFT JOIN np_dups USING (${col('event_id')}) WHERE ${KEEP}`;
+const KEPT = `${ALL} LEFT JOIN np_dups USING (${col('event_id')}) WHERE ${KEEP}`;
 
 /** The events table's columns from np_checked's valid rows; JSON is only read on rows that passed the checks. */
 function eventsSelect(): string {
   const ev = f('event');
-  const ue = f('unstruct_event');
-  const ctx = f('contexts');
-  const exposures = `CASE WHEN ${ctx} IS NOT NULL THEN list_transform(
-      list_filter(json_extract(${ctx}, '$.data[*]'), e -> json_extract_string(e, '$.schema') = ${EXPOSURE}),
-      e -> {'experiment_key': ${jstr('e', '$.data.experiment_key')}, 'variant': ${jstr('e', '$.data.variant')}}) END`;
-  const listing = `CASE WHEN ${ctx} IS NOT NULL THEN list_filter(list_transform(
-      list_filter(json_extract(${ctx}, '$.data[*]'), e -> json_extract_string(e, '$.schema') = ${LISTING}),
-      e -> ${jstr('e', '$.data.listing_id')}), x -> x IS NOT NULL)[1] END`;
+  const ue = `nullif(${f('unstruct_event')}, '')`;
+  const ctx = `nullif(${f('contexts')}, '')`;
+  // Contexts that passed the checks: one parse into typed entries, leaves kept as JSON for str().
+  const entries = `json_transform(${ctx}, ${lit(CONTEXT_SHAPE)}).data`;
+  const exposures = `list_transform(list_filter(entries, e -> e.schema = ${EXPOSURE}),
+      e -> {'experiment_key': ${jleaf('e.data.experiment_key')}, 'variant': ${jleaf('e.data.variant')}})`;
+  const listing = `list_filter(list_transform(list_filter(entries, e -> e.schema = ${LISTING}),
+      e -> ${jleaf('e.data.listing_id')}), x -> x IS NOT NULL)[1]`;
   const exprs = SNOWPLOW_EVENT_COLUMNS.map((c) => {
     switch (c.name) {
       case 'collector_tstamp':
@@ -189,13 +217,13 @@ function eventsSelect(): string {
       case 'derived_tstamp':
         return 'derived AS derived_tstamp';
       case 'dvce_created_tstamp':
-        return `${tsVal(f('dvce_created_tstamp'))} AS dvce_created_tstamp`;
+        return `CASE WHEN ${f('dvce_created_tstamp')} <> '' THEN ${tsVal(f('dvce_created_tstamp'))} END AS dvce_created_tstamp`;
       case 'event_name':
         return `CASE WHEN ${ev} = 'unstruct' THEN 'link_click' ELSE ${ev} END AS event_name`;
       case 'domain_sessionidx':
-        return `CAST(CAST(${f('domain_sessionidx')} AS DOUBLE) AS BIGINT) AS domain_sessionidx`;
+        return `CAST(CAST(nullif(${f('domain_sessionidx')}, '') AS DOUBLE) AS BIGINT) AS domain_sessionidx`;
       case 'se_value':
-        return `CAST(${f('se_value')} AS DOUBLE) AS se_value`;
+        return `CAST(nullif(${f('se_value')}, '') AS DOUBLE) AS se_value`;
       case 'link_target_url':
         return `CASE WHEN ${ev} = 'unstruct' THEN ${jstr(ue, '$.data.data.targetUrl')} END AS link_target_url`;
       case 'experiment_key':
@@ -211,10 +239,11 @@ function eventsSelect(): string {
       case 'raw_line':
         return 'line AS raw_line';
       default:
-        return `${col(c.name as EnrichedField)} AS ${c.name}`;
+        return `nullif(${col(c.name as EnrichedField)}, '') AS ${c.name}`;
     }
   });
-  return `SELECT ${exprs.join(', ')} FROM (SELECT *, ${exposures} AS exposures FROM ${KEPT})`;
+  return `SELECT ${exprs.join(', ')} FROM (SELECT *, ${exposures} AS exposures
+    FROM (SELECT *, ${entries} AS entries FROM ${KEPT}))`;
 }
 
 const q = (name: string): string => `"${name.replace(/"/g, '""')}"`;
@@ -261,10 +290,9 @@ export async function ingestSnowplowFileNative(
     const [row] = await engine.query<{ result: string }>(sql);
     res = JSON.parse(row?.result ?? 'null') as NativeResult;
   } catch (e) {
-    // Best effort: a statement failing inside the transaction leaves it open on that pooled connection.
-    await engine.execute('ROLLBACK').catch(() => undefined);
+    // The engine rolls back a script that failed inside its transaction before reusing the connection.
     // e.g. invalid UTF-8: the JS path decides line by line (and surfaces real engine failures).
-    return js(e instanceof Error ? e.message.split('\n')[0] ?? e.message : String(e));
+    return js(e instanceof Error ? (e.message.split('\n')[0] ?? e.message) : String(e));
   }
   if (!res.ok) return js('lines and CSV rows did not pair up');
 
@@ -284,7 +312,6 @@ export async function ingestSnowplowFileNative(
   };
 }
 
-
 /**
  * The whole landing of one file as one SQL string (one connection: the temp tables are per connection).
  * Reading and validating run before BEGIN, so a failure there leaves no transaction open. The inserts only
@@ -295,15 +322,15 @@ export function nativeLandSql(file: string, table: string = SNOWPLOW_EVENTS_TABL
   const target = tableRef(table);
   const id = col('event_id');
   return `
-    SET VARIABLE np_lines = (SELECT len(ls) - CASE WHEN ls[-1] = '' THEN 1 ELSE 0 END
-      FROM (SELECT string_split(content, chr(10)) AS ls FROM read_text(${lit(file)})));
+    SET VARIABLE np_file = (SELECT {'lines': len(ls) - CASE WHEN ls[-1] = '' THEN 1 ELSE 0 END, 'cr': contains(content, chr(13))}
+      FROM (SELECT content, string_split(content, chr(10)) AS ls FROM read_text(${lit(file)})));
     CREATE OR REPLACE TEMP TABLE np_lines AS ${linesSql(file)};
     CREATE OR REPLACE TEMP TABLE np_fields AS ${fieldsSql(file)};
     CREATE OR REPLACE TEMP TABLE np_checked AS ${checkedSql()};
     CREATE OR REPLACE TEMP TABLE np_dups AS
-      SELECT ${id}, arg_min(line_no, (collector, line_no)) AS first_line FROM np_checked
+      SELECT ${id}, arg_min(line_no, (collector, line_no)) AS first_line FROM ${ALL}
       WHERE reason IS NULL GROUP BY ${id} HAVING count(*) > 1;
-    SET VARIABLE np_ok = NOT EXISTS (SELECT 1 FROM np_checked WHERE misaligned);
+    SET VARIABLE np_ok = NOT EXISTS (SELECT 1 FROM ${ALL} WHERE misaligned OR checked_no IS DISTINCT FROM line_no);
     BEGIN TRANSACTION;
     SET VARIABLE np_before = (SELECT count(*) FROM ${target});
     INSERT OR IGNORE INTO ${target} BY NAME ${eventsSelect()} WHERE getvariable('np_ok');
@@ -311,11 +338,11 @@ export function nativeLandSql(file: string, table: string = SNOWPLOW_EVENTS_TABL
     INSERT OR IGNORE INTO ${tableRef(QUARANTINE_TABLE)} BY NAME
       SELECT ${lit(SNOWPLOW_SOURCE)} AS source, ${lit(`${file}:`)} || line_no AS origin, reason, line AS raw,
         now() AS quarantined_at
-      FROM np_checked WHERE reason IS NOT NULL AND getvariable('np_ok');
+      FROM ${ALL} WHERE reason IS NOT NULL AND getvariable('np_ok');
     COMMIT;
     SET VARIABLE np_result = (SELECT {
       'ok': getvariable('np_ok'),
-      'lines': getvariable('np_lines')::INTEGER,
+      'lines': getvariable('np_file').lines::INTEGER,
       'inserted': getvariable('np_inserted')::INTEGER,
       'quarantined': (SELECT count(*) FROM np_checked WHERE reason IS NOT NULL)::INTEGER,
       'hours': (SELECT string_agg(DISTINCT strftime(derived, '%Y-%m-%dT%H'), ',' ORDER BY strftime(derived, '%Y-%m-%dT%H')) FROM ${KEPT}),

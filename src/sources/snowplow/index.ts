@@ -7,6 +7,7 @@
  * - loader.ts              parse → quarantine → dedupe → RawSink, touched/re-opened hours (transport-free)
  * - kafka.ts / files.ts    the two transports
  * - duckdb-bulk-sink.ts     a RawSink for DuckDB that stages batches as files (the clickstream's volume)
+ * - duckdb-native.ts       landing files parsed, checked and landed by DuckDB itself (same rows as the JS path)
  * May import: ../types.js, engine *types*, luxon, kafkajs, node built-ins. Not: workflows, activities.
  */
 export { ENRICHED_FIELDS, ENRICHED_FIELD_COUNT, FIELD_INDEX, SCHEMAS, type EnrichedField } from './fields.js';
@@ -46,3 +47,9 @@ export {
   type SnowplowIngestSummary,
 } from './kafka.js';
 export { BulkDuckDbSink, type BulkDuckDbSinkOptions } from './duckdb-bulk-sink.js';
+export {
+  ingestSnowplowFileNative,
+  nativeLandSql,
+  type NativeFileOptions,
+  type NativeFileSummary,
+} from './duckdb-native.js';

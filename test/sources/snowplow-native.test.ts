@@ -1,0 +1,218 @@
+/**
+ * The DuckDB-native landing path (duckdb-native.ts) lands exactly what the JS path (ingestSnowplowFile through
+ * SnowplowLoader and BulkDuckDbSink, as the landing loader does) lands: the simulator's hourly files plus a
+ * hand-made file of every kind of bad line, a duplicate collected earlier further down, and a late event.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDuckDbEngine } from '../../src/engines/index.js';
+import type { Engine } from '../../src/engines/types.js';
+import { simulate } from '../../src/simulator/index.js';
+import { EngineRawSink } from '../../src/sources/sinks/engine-sink.js';
+import { ingestSnowplowFileNative } from '../../src/sources/snowplow/duckdb-native.js';
+import {
+  BulkDuckDbSink,
+  contextsJson,
+  encodeEnrichedEvent,
+  experimentExposureContext,
+  ingestSnowplowFile,
+  linkClickEvent,
+  listingContext,
+  SnowplowLoader,
+  unstructEventJson,
+  type SnowplowFileSummary,
+} from '../../src/sources/snowplow/index.js';
+
+const LATENESS = 60;
+
+function event(id: string, at: string, extra: Record<string, string | number> = {}): string {
+  return encodeEnrichedEvent({
+    app_id: 'bme-web',
+    platform: 'web',
+    event: 'page_view',
+    event_id: id,
+    collector_tstamp: at,
+    derived_tstamp: at,
+    dvce_created_tstamp: at,
+    domain_userid: `du-${id}`,
+    domain_sessionidx: 3,
+    contexts: contextsJson([
+      experimentExposureContext('checkout_v2', 'B'),
+      experimentExposureContext('search_rank', 'A'),
+      listingContext('L-42'),
+    ]),
+    ...extra,
+  });
+}
+
+/** Replaces field `i` (0-based) of a TSV line. */
+function setField(line: string, i: number, value: string): string {
+  const f = line.split('\t');
+  f[i] = value;
+  return f.join('\t');
+}
+
+/** Every quarantine code, duplicates, blank lines, and events for an hour long closed (late). */
+function handMadeLines(lateAt: string, at: string): string[] {
+  const ok = event('hand-ok', at);
+  return [
+    ok,
+    'truncated\tline',
+    `${ok}\textra`,
+    '',
+    setField(ok, 6, ''), // missing event_id
+    setField(setField(ok, 6, 'hand-bad-c'), 3, '2026-02-30 10:00:00'), // not a calendar day
+    setField(setField(ok, 6, 'hand-bad-d'), 122, 'yesterday'),
+    setField(setField(ok, 6, 'hand-bad-v'), 4, '2026-11-24 10:00:00.'),
+    setField(setField(ok, 6, 'hand-bad-ctx'), 52, '{"schema":"x","data":[{"schema":'),
+    setField(setField(ok, 6, 'hand-bad-ctx2'), 52, '{"schema":"x","data":{}}'),
+    setField(setField(ok, 6, 'hand-bad-ctx3'), 52, '{"schema":"x","data":[{"data":1}]}'),
+    setField(setField(ok, 6, 'hand-bad-ue'), 5, 'unstruct'), // unstruct without a JSON event
+    event('hand-ue-other', at, {
+      event: 'unstruct',
+      unstruct_event: unstructEventJson({ schema: 'iglu:com.acme/other/jsonschema/1-0-0', data: {} }),
+    }),
+    event('hand-tr', at, { event: 'transaction' }),
+    setField(setField(ok, 6, 'hand-bad-idx'), 16, '2.5'),
+    setField(setField(ok, 6, 'hand-bad-se'), 57, 'abc'),
+    event('hand-click', at, {
+      event: 'unstruct',
+      unstruct_event: unstructEventJson(linkClickEvent('https://partner.example/a?b=c')),
+      contexts: '',
+    }),
+    event('hand-struct', at, { event: 'struct', se_category: 'checkout', se_action: 'add', se_value: 2.5 }),
+    // Collected twice: the later line has the earlier collector time and wins.
+    event('hand-dup', at, { collector_tstamp: '2026-11-23T20:00:05.000Z' }),
+    event('hand-dup', at, { collector_tstamp: '2026-11-23T20:00:01.250Z', geo_country: 'DE' }),
+    event('hand-late', lateAt),
+    setField(event('hand-no-derived', at), 122, ''), // falls back to collector time
+    `${event('hand-crlf', at)}\r`,
+    ok, // an exact duplicate of the first line
+  ];
+}
+
+interface Warehouse {
+  readonly engine: Engine;
+  readonly loader: SnowplowLoader;
+}
+
+async function warehouse(): Promise<Warehouse> {
+  const engine = await createDuckDbEngine({ type: 'duckdb', path: ':memory:', threads: 2 });
+  const loader = new SnowplowLoader({
+    sink: new BulkDuckDbSink(engine, new EngineRawSink(engine)),
+    allowedLatenessMinutes: LATENESS,
+  });
+  return { engine, loader };
+}
+
+const events = (e: Engine): Promise<unknown[]> =>
+  e.query(`SELECT COLUMNS(*)::VARCHAR FROM raw.snowplow_events ORDER BY event_id`);
+const quarantine = (e: Engine): Promise<{ origin: string; reason: string; raw: string }[]> =>
+  e.query(`SELECT origin, reason, raw FROM raw.quarantine WHERE source = 'snowplow' ORDER BY origin`);
+
+/** JSON parser messages are V8's on one side and a fixed text on the other (docs: "DuckDB-native landing"). */
+const comparable = (reason: string): string =>
+  reason.startsWith('invalid_json:') && !reason.endsWith('self-describing event') && !reason.includes('array')
+    ? reason.replace(/^(invalid_json: \w+): .*$/, '$1: <parser message>')
+    : reason;
+
+describe('DuckDB-native Snowplow landing', () => {
+  let dir: string;
+  let files: string[];
+  let js: Warehouse;
+  let native: Warehouse;
+  const jsRuns: SnowplowFileSummary[] = [];
+  const nativeRuns: (SnowplowFileSummary & { path: string; fallbackReason?: string })[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tessera-snowplow-native-'));
+    const truth = await simulate({ seed: 7, start: '2026-11-23', days: 1, landingDir: dir, scale: 'small' });
+    files = truth.files.snowplow.map((f) => join(dir, f)).sort();
+    const hand = join(dir, 'snowplow', 'zz-hand-made.tsv');
+    await writeFile(
+      hand,
+      handMadeLines('2026-11-23T01:10:00.000Z', '2026-11-23T20:00:00.000Z').join('\n') + '\n',
+    );
+    files.push(hand);
+    [js, native] = await Promise.all([warehouse(), warehouse()]);
+    for (const f of files) {
+      jsRuns.push(await ingestSnowplowFile(f, { loader: js.loader }));
+      nativeRuns.push(await ingestSnowplowFileNative(f, { engine: native.engine, loader: native.loader }));
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([js.engine.close(), native.engine.close()]);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('takes the native path for every plain file', () => {
+    expect(files.length).toBeGreaterThan(20);
+    expect(nativeRuns.map((r) => r.fallbackReason ?? r.path)).toEqual(files.map(() => 'native'));
+  });
+
+  it('lands exactly the rows the JS path lands', async () => {
+    const [a, b] = await Promise.all([events(js.engine), events(native.engine)]);
+    expect(a.length).toBeGreaterThan(500);
+    expect(b).toEqual(a);
+    const [dup] = await native.engine.query<{ geo_country: string; collector: string }>(
+      `SELECT geo_country, CAST(collector_tstamp AS VARCHAR) AS collector FROM raw.snowplow_events WHERE event_id = 'hand-dup'`,
+    );
+    expect(dup).toEqual({ geo_country: 'DE', collector: '2026-11-23 20:00:01.25+00' });
+  });
+
+  it('quarantines the same lines, with the same reasons but for JSON parser messages', async () => {
+    const [a, b] = await Promise.all([quarantine(js.engine), quarantine(native.engine)]);
+    expect(a.length).toBeGreaterThanOrEqual(15);
+    const codes = new Set(a.map((r) => r.reason.slice(0, r.reason.indexOf(':'))));
+    expect([...codes].sort()).toEqual([
+      'bad_number',
+      'bad_timestamp',
+      'field_count',
+      'invalid_json',
+      'missing_event_id',
+      'unsupported_event',
+    ]);
+    const norm = (rows: typeof a) => rows.map((r) => ({ ...r, reason: comparable(r.reason) }));
+    expect(norm(b)).toEqual(norm(a));
+  });
+
+  it('reports the same counts, touched and re-opened hours and watermark per file', () => {
+    const strip = (r: SnowplowFileSummary) => ({
+      lines: r.lines,
+      inserted: r.inserted,
+      quarantined: r.quarantined,
+      touchedHours: r.touchedHours,
+      reopenedHours: r.reopenedHours,
+      watermark: r.watermark,
+    });
+    expect(nativeRuns.map(strip)).toEqual(jsRuns.map(strip));
+    expect(nativeRuns.at(-1)?.reopenedHours).toContain('2026-11-23T01');
+  });
+
+  it('a replay inserts nothing and quarantines nothing twice', async () => {
+    const last = files.at(-1) as string;
+    const [before] = await quarantine(native.engine).then((q) => [q.length]);
+    const r = await ingestSnowplowFileNative(last, { engine: native.engine, loader: native.loader });
+    expect(r.path).toBe('native');
+    expect(r.inserted).toBe(0);
+    expect(r.touchedHours).toEqual([]);
+    expect((await quarantine(native.engine)).length).toBe(before);
+  });
+
+  it('leaves a file with a lone carriage return (a line break to readline) to the JS path', async () => {
+    const odd = join(dir, 'odd.tsv');
+    const at = '2026-11-23T21:00:00.000Z';
+    await writeFile(odd, `${event('odd-1', at)}\n${setField(event('odd-2', at), 30, 'a\rb')}\n`);
+    const r = await ingestSnowplowFileNative(odd, { engine: native.engine, loader: native.loader });
+    expect(r.path).toBe('js');
+    expect(r.inserted).toBe(1);
+    expect(r.quarantined).toBe(2);
+    const [row] = await native.engine.query<{ n: number }>(
+      `SELECT count(*)::INT AS n FROM raw.snowplow_events WHERE event_id LIKE 'odd-%'`,
+    );
+    expect(row?.n).toBe(1);
+  });
+});

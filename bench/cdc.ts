@@ -6,10 +6,15 @@
  *      included, PostgreSQL's decoding not), per 20,000 changes.
  *   3. lag at steady load: a worker thread commits RATE changes/s while the source polls; end-to-end
  *      lag per change = time its row is in the raw table − its commit time; p50/p95/p99.
- * Usage: npx tsx bench/cdc.ts [--changes 300000] [--rate 5000] [--seconds 20] [--batch 20000]
+ * --source sql (PostgresCdcSource, peek/advance) or stream (PostgresStreamCdcSource, streaming replication
+ * protocol, holding the slot between polls). --rounds R repeats step 1 and prints best and median, plus
+ * CPU-seconds per 20,000 changes: this process (Node + DuckDB threads) and, when PostgreSQL runs on this
+ * machine, the capture's PostgreSQL backends (decoding), read from /proc.
+ * Usage: npx tsx bench/cdc.ts [--source sql|stream] [--rounds 3] [--changes 300000] [--rate 5000]
+ *        [--seconds 20] [--batch 20000] [--skip-stages] [--skip-lag]
  * Needs TESSERA_TEST_PG_URL or starts scripts/services/postgres.sh.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,6 +27,7 @@ import { ChangeLander } from '../src/sources/cdc/lander.js';
 import { PgRecordBuilder } from '../src/sources/cdc/pg-records.js';
 import { PgTypeRegistry } from '../src/sources/cdc/pg-types.js';
 import { PostgresCdcSource } from '../src/sources/cdc/postgres-source.js';
+import { PostgresStreamCdcSource } from '../src/sources/cdc/postgres-stream-source.js';
 import { parseTableRef } from '../src/sources/cdc/snapshot.js';
 import { addTablesOption, groupTransactions, parseWal2json, PEEK_SQL } from '../src/sources/cdc/wal2json.js';
 import { OLTP_TABLES } from '../src/sources/oltp/migrate.js';
@@ -35,12 +41,48 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '5000' },
     seconds: { type: 'string', default: '20' },
     batch: { type: 'string', default: '20000' },
+    source: { type: 'string', default: 'sql' },
+    rounds: { type: 'string', default: '1' },
+    'skip-stages': { type: 'boolean', default: false },
+    'skip-lag': { type: 'boolean', default: false },
   },
 });
 const CHANGES = Number(args.changes);
 const RATE = Number(args.rate);
 const SECONDS = Number(args.seconds);
 const BATCH = Number(args.batch);
+const ROUNDS = Number(args.rounds);
+if (args.source !== 'sql' && args.source !== 'stream') throw new Error('--source is sql or stream');
+
+/** CPU seconds (user + system) per PostgreSQL backend of the capture, from /proc; undefined when not local. */
+async function backendCpu(client: pg.ClientBase, slot: string): Promise<Map<number, number> | undefined> {
+  const pids = await client.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE application_name IN ($1, $2)`,
+    [`tessera-cdc-${slot}`, `tessera-cdc-stream-${slot}`],
+  );
+  const out = new Map<number, number>();
+  for (const { pid } of pids.rows) {
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, (Number(fields[11]) + Number(fields[12])) / 100); // utime, stime in ticks (USER_HZ 100)
+    } catch {
+      return undefined;
+    }
+  }
+  return out;
+}
+
+/** CPU the backends used between two readings (a backend started in between counts whole). */
+function cpuBetween(
+  a: Map<number, number> | undefined,
+  b: Map<number, number> | undefined,
+): number | undefined {
+  if (!a || !b || b.size === 0) return undefined;
+  let total = 0;
+  for (const [pid, cpu] of b) total += cpu - (a.get(pid) ?? 0);
+  return total;
+}
 
 const INSERT = (
   n: number,
@@ -123,12 +165,16 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'tessera-bench-cdc-'));
   const engine = await createDuckDbEngine({ type: 'duckdb', path: join(dir, 'warehouse.duckdb') });
   const sink = new EngineRawSink(engine);
-  const src = new PostgresCdcSource({
+  const config = {
     url: db.url,
     slot: 'bench_cdc',
     database: 'inventory_db',
     tables: OLTP_TABLES.inventory_db,
-  });
+  };
+  const src =
+    args.source === 'stream'
+      ? new PostgresStreamCdcSource({ ...config, holdSlot: true })
+      : new PostgresCdcSource(config);
   try {
     await db.client.query(
       `INSERT INTO vendors (name, category, city, country) VALUES ('V', 'venue', 'Berlin', 'DE')`,
@@ -140,24 +186,48 @@ async function main(): Promise<void> {
     await src.pollBatch(sink);
 
     // 1. Throughput: half inserts, half updates, in transactions of 1,000 changes.
-    await generate(db.client, CHANGES);
-    const t0 = performance.now();
-    let landed = 0;
-    let polls = 0;
-    for (;;) {
-      const r = await src.pollBatch(sink, { maxChanges: BATCH });
-      landed += r.changes;
-      polls++;
-      if (r.caughtUp) break;
+    const rates: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      // A backlog drain: no stream may decode ahead of the timed part (it starts inside it).
+      if (src instanceof PostgresStreamCdcSource) await src.close();
+      await generate(db.client, CHANGES);
+      const pg0 = await backendCpu(db.client, 'bench_cdc');
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      let landed = 0;
+      let polls = 0;
+      for (;;) {
+        const r = await src.pollBatch(sink, { maxChanges: BATCH });
+        landed += r.changes;
+        polls++;
+        if (r.caughtUp) break;
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const used = process.cpuUsage(c0);
+      const pg1 = await backendCpu(db.client, 'bench_cdc');
+      const per20k = (s: number) => ((s * 20_000) / Math.max(landed, 1)).toFixed(2);
+      const node = (used.user + used.system) / 1e6;
+      const pgUsed = cpuBetween(pg0, pg1);
+      const pgCpu = pgUsed === undefined ? 'n/a' : `${per20k(pgUsed)} s`;
+      rates.push(landed / seconds);
+      console.log(
+        `throughput [${args.source}] round ${round + 1}: ${landed} changes in ${seconds.toFixed(2)} s over ${polls} polls = ` +
+          `${Math.round(landed / seconds)} changes/s (batch ${BATCH}); CPU per 20,000 changes: this process ${per20k(node)} s, ` +
+          `PostgreSQL backends ${pgCpu}`,
+      );
     }
-    const seconds = (performance.now() - t0) / 1000;
+    const sorted = [...rates].sort((x, y) => x - y);
     console.log(
-      `throughput: ${landed} changes in ${seconds.toFixed(2)} s over ${polls} polls = ${Math.round(landed / seconds)} changes/s (batch ${BATCH})`,
+      `throughput [${args.source}] over ${ROUNDS} rounds: best ${Math.round(sorted.at(-1) ?? 0)}, median ${Math.round(percentile(sorted, 50))} changes/s`,
     );
 
     // 2. Where the time goes.
-    await generate(db.client, Math.floor(CHANGES / 2));
-    await stages(db.url, engine);
+    if (!args['skip-stages']) {
+      if (src instanceof PostgresStreamCdcSource) await src.close(); // releases the slot for the peeks
+      await generate(db.client, Math.floor(CHANGES / 2));
+      await stages(db.url, engine);
+    }
+    if (args['skip-lag']) return;
 
     // 3. Lag at a steady load, generated in a worker thread so polling does not slow the load down.
     const worker = new Worker(

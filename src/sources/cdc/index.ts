@@ -7,6 +7,8 @@
  */
 export { PostgresCdcSource, HEARTBEAT_PREFIX } from './postgres-source.js';
 export type { PostgresCdcConfig, InitResult, PollResult } from './postgres-source.js';
+export { PostgresStreamCdcSource } from './postgres-stream-source.js';
+export type { PostgresStreamCdcConfig } from './postgres-stream-source.js';
 export { PostgresCdcLoader } from './loader.js';
 export type { PostgresCdcLoaderOptions } from './loader.js';
 export { REPLAY_CLOCK_PREFIX, withReplayClock } from './replay-clock.js';

@@ -115,6 +115,30 @@ export function parseWal2json(data: string): Wal2JsonMessage {
   return parsed.data;
 }
 
+const IDENTITY_KEY = ',"identity":[';
+const COLUMN_START = '{"name":';
+
+/**
+ * parseWal2json without the old image of an update when the new image already has every column it has.
+ * With REPLICA IDENTITY FULL the old image doubles an update's JSON, and decoding only needs it to restore
+ * unchanged TOASTed values, which the new image then lacks (it has fewer columns). wal2json writes
+ * `identity` last; like `"value":` above, `,"identity":[` and `{"name":` cannot occur inside a JSON string
+ * (a quote there is always escaped), so cutting and counting on them is exact.
+ */
+export function parseWal2jsonLean(data: string): Wal2JsonMessage {
+  if (!data.startsWith('{"action":"U"')) return parseWal2json(data);
+  const cut = data.lastIndexOf(IDENTITY_KEY);
+  if (cut < 0 || !data.endsWith(']}')) return parseWal2json(data);
+  const count = (from: number, to: number) => {
+    let n = 0;
+    for (let i = data.indexOf(COLUMN_START, from); i >= 0 && i < to; i = data.indexOf(COLUMN_START, i + 1))
+      n++;
+    return n;
+  };
+  if (count(cut, data.length) > count(0, cut)) return parseWal2json(data);
+  return parseWal2json(`${data.slice(0, cut)}}`);
+}
+
 /** Fast structural check for the common I/U/D case; anything else (or anything odd) goes through zod. */
 function looksLikeChange(j: unknown): j is Wal2JsonChange {
   const m = j as Record<string, unknown> | null;

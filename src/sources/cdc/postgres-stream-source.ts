@@ -1,0 +1,298 @@
+import pg from 'pg';
+import { PiiPolicy } from '../pii.js';
+import type { CdcSink } from '../sinks/types.js';
+import { canonicalTimestamp } from './canonical.js';
+import { SourceError } from './errors.js';
+import { ChangeLander, type LandResult } from './lander.js';
+import { parsePgLsn, pgLsnToHex } from './lsn.js';
+import { PgRecordBuilder } from './pg-records.js';
+import { PgTypeRegistry } from './pg-types.js';
+import {
+  HEARTBEAT_PREFIX,
+  PostgresCdcSource,
+  type InitResult,
+  type PollResult,
+  type PostgresCdcConfig,
+} from './postgres-source.js';
+import { withReplayClock } from './replay-clock.js';
+import { ReplicationStream } from './replication-stream.js';
+import { parseTableRef } from './snapshot.js';
+import type { Wal2JsonTransaction } from './wal2json.js';
+
+/**
+ * PostgresCdcSource's contract (same config, init, pollBatch, dropSlot, close) over the streaming
+ * replication protocol instead of `pg_logical_slot_peek_changes`: PostgreSQL decodes the next transactions
+ * while this process lands the current batch, and frames are parsed as they arrive.
+ *
+ * Exactly once, as before: a batch is landed with its (_lsn, _seq) keys, and only then is its last commit's
+ * end sent as the flush position (standby status update). Any failure of a poll (crash before confirm,
+ * schema drift, lost connection) closes the stream, so the next poll restarts from the slot's confirmed
+ * position and replays what was not confirmed; the replay inserts nothing new.
+ *
+ * Caught up: the poll reads `pg_current_wal_flush_lsn()` (the walsender never sends past the flushed WAL)
+ * and asks the server for a keepalive; a keepalive's position is the walsender's sent position, and it
+ * arrives after every transaction decoded before it. Once it reaches the flush position read at the start,
+ * everything committed before the poll began is in hand. When caught up, a heartbeat transaction is
+ * committed and the same wait repeats, as in PostgresCdcSource, so an idle database moves the watermark.
+ *
+ * The snapshot (`init`) and `dropSlot` are PostgresCdcSource's own; the stream is closed around them.
+ */
+export interface PostgresStreamCdcConfig extends PostgresCdcConfig {
+  /** Pause reading the stream above this many buffered changes (default 60,000; about 1 KB each). */
+  readonly maxBufferedChanges?: number;
+  /**
+   * Keep streaming (and holding the slot) after a caught-up poll. Default false: a caught-up poll closes
+   * the stream, so that between passes the slot is free for another process, as with the SQL interface.
+   * Continuous ingestion sets it to skip the restart per pass.
+   */
+  readonly holdSlot?: boolean;
+}
+
+/** A poll waits at most this long for the walsender to reach the flush position it read. */
+const MAX_WAIT_MS = 10_000;
+/** A batch is landed in this many parts, to overlap building records with DuckDB's writes. */
+const LAND_PARTS = 4;
+
+export class PostgresStreamCdcSource {
+  private readonly inner: PostgresCdcSource;
+  private readonly pii: PiiPolicy;
+  private readonly types = new PgTypeRegistry();
+  private readonly builder: PgRecordBuilder;
+  private readonly stream: ReplicationStream;
+  private streaming = false;
+  private client: pg.Client | undefined;
+  private watermark: string | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly landers = new WeakMap<CdcSink, ChangeLander>();
+
+  constructor(private readonly config: PostgresStreamCdcConfig) {
+    this.inner = new PostgresCdcSource(config); // validates the config
+    this.pii = PiiPolicy.create(config.database, config.pii ?? {}, config.piiKey);
+    this.builder = new PgRecordBuilder(this.types, this.pii);
+    const tables = config.tables.map(parseTableRef);
+    this.stream = new ReplicationStream({
+      url: config.url,
+      slot: config.slot,
+      tables,
+      maxBufferedChanges: config.maxBufferedChanges ?? 60_000,
+      applicationName: `tessera-cdc-stream-${config.slot}`,
+    });
+  }
+
+  get source(): string {
+    return this.config.database;
+  }
+
+  init(sink: CdcSink, opts: { resnapshot?: boolean } = {}): Promise<InitResult> {
+    return this.serial(async () => {
+      await this.stopStream();
+      const r = await this.inner.init(sink, opts);
+      if (r.snapshotTaken || !this.watermark) this.watermark = r.snapshot.time;
+      return r;
+    });
+  }
+
+  /** Lands whole transactions, about `maxChanges` changes, from the stream; then confirms them. */
+  pollBatch(sink: CdcSink, opts: { maxChanges?: number } = {}): Promise<PollResult> {
+    const maxChanges = opts.maxChanges ?? 20_000;
+    return this.serial(async () => {
+      try {
+        const r = await this.poll(sink, maxChanges);
+        if (r.caughtUp && !this.config.holdSlot) await this.stopStream();
+        return r;
+      } catch (e) {
+        // What was taken from the stream is not confirmed: restart from the slot's position next time.
+        await this.stopStream();
+        throw e;
+      }
+    });
+  }
+
+  dropSlot(): Promise<void> {
+    return this.serial(async () => {
+      await this.stopStream();
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await this.inner.dropSlot();
+        } catch (e) {
+          // The walsender of a just-closed stream may hold the slot for a moment.
+          if (attempt >= 50 || !/is active/.test(String(e))) throw e;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    await this.stopStream();
+    const c = this.client;
+    this.client = undefined;
+    await c?.end().catch(() => undefined);
+    await this.inner.close();
+  }
+
+  private async poll(sink: CdcSink, maxChanges: number): Promise<PollResult> {
+    const client = await this.connect();
+    if (!this.streaming) {
+      await this.stream.start();
+      this.streaming = true;
+    }
+    const lander = this.lander(sink);
+    let changes = 0;
+    let inserted = 0;
+    let transactions = 0;
+    let lsn: string | undefined;
+    let caughtUp = false;
+    const warnings: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      const target = parsePgLsn(
+        (await this.sql<{ l: string }>(client, 'SELECT pg_current_wal_flush_lsn()::text AS l')).rows[0]?.l ??
+          '0/0',
+      );
+      const batch = await this.collect(target, maxChanges);
+      caughtUp = batch.caughtUp;
+      const txs = this.config.replayClock ? batch.txs.map(withReplayClock) : batch.txs;
+      const unknown = this.builder.unknownOids(txs);
+      if (unknown.length > 0) await this.types.resolve(client, unknown);
+      for (const landed of await this.land(lander, txs)) {
+        changes += landed.changes;
+        inserted += landed.inserted;
+        warnings.push(...landed.warnings);
+      }
+      transactions += txs.length;
+      const last = txs.at(-1);
+      if (last) {
+        await this.config.hooks?.beforeConfirm?.({ lsn: pgLsnToHex(last.endLsn) });
+        this.stream.confirm(last.endLsn);
+        lsn = pgLsnToHex(last.endLsn);
+        const committed = canonicalTimestamp(last.commitTime);
+        if (!this.watermark || committed > this.watermark) this.watermark = committed;
+      }
+      if (!caughtUp || this.config.heartbeat === false || round > 0) break;
+      await this.sql(client, 'SELECT pg_logical_emit_message(true, $1, $2)', [
+        HEARTBEAT_PREFIX,
+        this.config.slot,
+      ]);
+    }
+    const watermark = this.watermark
+      ? { source: this.config.database, watermark: this.watermark }
+      : undefined;
+    return {
+      changes,
+      inserted,
+      transactions,
+      caughtUp,
+      warnings,
+      ...(lsn ? { lsn } : {}),
+      ...(watermark ? { watermark } : {}),
+    };
+  }
+
+  /**
+   * Builds and lands the batch in a few parts, building part k+1 while DuckDB writes part k. Nothing is
+   * confirmed before every part is written, so a failure in any part replays the whole batch (its written
+   * parts insert nothing new).
+   */
+  private async land(lander: ChangeLander, txs: readonly Wal2JsonTransaction[]): Promise<LandResult[]> {
+    const parts: Wal2JsonTransaction[][] = [];
+    const size = Math.max(1, Math.ceil(txs.length / LAND_PARTS));
+    for (let i = 0; i < txs.length; i += size) parts.push(txs.slice(i, i + size));
+    const out: LandResult[] = [];
+    let writing: Promise<LandResult> | undefined;
+    for (const part of parts) {
+      const records = part.flatMap((tx) => this.builder.fromTransaction(tx));
+      if (writing) out.push(await writing);
+      writing = lander.land(records);
+      writing.catch(() => undefined); // awaited below; do not let a failure count as unhandled meanwhile
+      // Let the write reach DuckDB's threads before building the next part on this one.
+      await new Promise((r) => setImmediate(r));
+    }
+    if (writing) out.push(await writing);
+    return out;
+  }
+
+  /** Buffered transactions: a full batch as soon as there is one, else everything up to `target`. */
+  private async collect(
+    target: bigint,
+    maxChanges: number,
+  ): Promise<{ txs: Wal2JsonTransaction[]; caughtUp: boolean }> {
+    const deadline = Date.now() + MAX_WAIT_MS;
+    let askedAt = 0;
+    let keepalives = -1;
+    for (;;) {
+      const failure = this.stream.error;
+      if (failure) throw this.wrap(failure);
+      if (this.stream.buffered.changes >= maxChanges || this.stream.full)
+        return { txs: this.stream.take(maxChanges), caughtUp: false };
+      if (this.stream.sentLsn >= target)
+        return { txs: this.stream.take(Number.MAX_SAFE_INTEGER), caughtUp: true };
+      // Not there yet (the walsender is still decoding): give it what we have, the next poll continues.
+      if (Date.now() > deadline) return { txs: this.stream.take(maxChanges), caughtUp: false };
+      // One request in flight; ask again once it was answered below the target (at most every 10 ms).
+      const now = Date.now();
+      if (keepalives !== this.stream.keepalives ? now - askedAt >= 10 : now - askedAt >= 200) {
+        this.stream.requestReply();
+        askedAt = now;
+        keepalives = this.stream.keepalives;
+      }
+      await this.stream.changed(10);
+    }
+  }
+
+  private async stopStream(): Promise<void> {
+    this.streaming = false;
+    await this.stream.close();
+  }
+
+  private lander(sink: CdcSink): ChangeLander {
+    let lander = this.landers.get(sink);
+    if (!lander) {
+      lander = new ChangeLander(this.config.database, sink, this.pii, this.config.logger);
+      this.landers.set(sink, lander);
+    }
+    return lander;
+  }
+
+  private async connect(): Promise<pg.Client> {
+    if (this.client) return this.client;
+    const client = new pg.Client({
+      connectionString: this.config.url,
+      application_name: `tessera-cdc-${this.config.slot}`,
+    });
+    client.on('error', () => undefined);
+    await client.connect();
+    this.client = client;
+    return client;
+  }
+
+  private async sql<R extends pg.QueryResultRow>(
+    client: pg.Client,
+    text: string,
+    params: unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await client.query<R>(text, params);
+    } catch (e) {
+      this.client = undefined;
+      await client.end().catch(() => undefined);
+      throw this.wrap(e);
+    }
+  }
+
+  private wrap(e: unknown): SourceError {
+    if (e instanceof SourceError) return e;
+    const code = (e as { code?: string }).code;
+    const retryable = code === undefined || code === '55006' || code.startsWith('08') || code === '57P01';
+    return new SourceError(this.config.database, e instanceof Error ? e.message : String(e), {
+      retryable,
+      cause: e,
+    });
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,0 +1,276 @@
+import pg from 'pg';
+import { parsePgLsn, type Lsn } from './lsn.js';
+import {
+  addTablesOption,
+  parseWal2jsonLean,
+  WAL2JSON_OPTIONS,
+  type Wal2JsonChange,
+  type Wal2JsonLogicalMessage,
+  type Wal2JsonTransaction,
+} from './wal2json.js';
+
+/**
+ * A wal2json slot read through the streaming replication protocol (`START_REPLICATION SLOT … LOGICAL`) on a
+ * `replication: 'database'` connection. PostgreSQL decodes continuously while Node lands earlier batches;
+ * each CopyData frame is parsed as it arrives (in the event loop's idle time, e.g. while DuckDB writes) and
+ * assembled into whole transactions. Nothing is confirmed here until `confirm` is called, so the slot's
+ * position (`confirmed_flush_lsn`) only moves past what the caller has durably landed.
+ *
+ * Frames (PostgreSQL protocol, "Streaming Replication Protocol"):
+ *   XLogData 'w': int64 start, int64 end, int64 send time, then the plugin's output (one wal2json action).
+ *   Keepalive 'k': int64 server WAL end (the walsender's sent position), int64 send time, byte reply-requested.
+ *   Standby status update 'r' (ours): int64 write, int64 flush, int64 apply, int64 time, byte reply-requested.
+ */
+
+const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
+
+export interface ReplicationStreamOptions {
+  readonly url: string;
+  readonly slot: string;
+  readonly tables: readonly { schema: string; name: string }[];
+  /** Pause reading from the socket above this many buffered changes (TCP backpressure stops the walsender). */
+  readonly maxBufferedChanges: number;
+  readonly applicationName: string;
+}
+
+/** Quoted option list of START_REPLICATION (values are string literals). */
+export function startReplicationSql(
+  slot: string,
+  tables: readonly { schema: string; name: string }[],
+): string {
+  const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+  const opts = [...WAL2JSON_OPTIONS, ['add-tables', addTablesOption(tables)] as const]
+    .map(([k, v]) => `"${k}" ${lit(v)}`)
+    .join(', ');
+  return `START_REPLICATION SLOT "${slot}" LOGICAL 0/0 (${opts})`;
+}
+
+export class ReplicationStream {
+  private client: pg.Client | undefined;
+  private readonly ready: Wal2JsonTransaction[] = [];
+  private readyChanges = 0;
+  private open: { xid: number; changes: Wal2JsonChange[]; messages: Wal2JsonLogicalMessage[] } | undefined;
+  private failure: Error | undefined;
+  private paused = false;
+  private confirmed: Lsn = 0n;
+  /** Highest sent position the server reported in a keepalive: every commit ending at or before it has arrived. */
+  private serverSent: Lsn = 0n;
+  private waiters: (() => void)[] = [];
+  /** Keepalives received (a poll re-asks for one only after its previous request was answered). */
+  keepalives = 0;
+
+  constructor(private readonly opts: ReplicationStreamOptions) {}
+
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
+  get buffered(): { transactions: number; changes: number } {
+    return { transactions: this.ready.length, changes: this.readyChanges };
+  }
+
+  /** Reading is paused: the buffer is full (a poll must take from it rather than wait). */
+  get full(): boolean {
+    return this.paused;
+  }
+
+  get sentLsn(): Lsn {
+    return this.serverSent;
+  }
+
+  /** Connects and starts streaming from the slot's confirmed position; retries while the slot is still held
+   * by a walsender that is exiting (a previous stream of this process, closed a moment ago). */
+  async start(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.startOnce();
+        return;
+      } catch (e) {
+        await this.close();
+        const code = (e as { code?: string }).code;
+        if (code !== '55006' || attempt >= 50) throw e;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
+  private async startOnce(): Promise<void> {
+    this.failure = undefined;
+    const client = new pg.Client({
+      connectionString: this.opts.url,
+      replication: 'database',
+      application_name: this.opts.applicationName,
+      // wal2json renders values with the walsender's settings: fix them to UTC/ISO like the SQL path.
+      options: '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c extra_float_digits=1',
+    } as pg.ClientConfig);
+    client.on('error', (e: Error) => this.fail(e));
+    await client.connect();
+    this.client = client;
+    const con = (client as unknown as { connection: PgConnection }).connection;
+    con.on('copyData', (msg: { chunk: Buffer }) => this.onFrame(msg.chunk));
+    await new Promise<void>((resolve, reject) => {
+      con.once('replicationStart', () => resolve());
+      // The query only ends when the stream does (an error, the server going away, or our close).
+      client.query(startReplicationSql(this.opts.slot, this.opts.tables)).then(
+        () => this.fail(new Error('replication stream ended')),
+        (e: Error) => {
+          this.fail(e);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  /** Waits until something changes (a frame, a keepalive, a failure) or `ms` pass. */
+  changed(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      const waiter = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      function done() {
+        resolve();
+      }
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Asks the server for a keepalive carrying its sent position (answers in order after queued data). */
+  requestReply(): void {
+    this.status(true);
+  }
+
+  /**
+   * Removes whole transactions from the buffer, in commit order, until at least `maxChanges` changes are
+   * taken (or the buffer is empty).
+   */
+  take(maxChanges: number): Wal2JsonTransaction[] {
+    let n = 0;
+    let i = 0;
+    while (i < this.ready.length && n < maxChanges)
+      n += (this.ready[i++] as Wal2JsonTransaction).changes.length + 1;
+    const out = this.ready.splice(0, i);
+    for (const tx of out) this.readyChanges -= tx.changes.length + 1;
+    if (this.paused && this.readyChanges < this.opts.maxBufferedChanges / 2) {
+      this.paused = false;
+      this.socket()?.resume();
+    }
+    return out;
+  }
+
+  /** Confirms everything up to `endLsn` (a commit's end): the slot resumes after it from now on. */
+  confirm(endLsn: string): void {
+    const lsn = parsePgLsn(endLsn);
+    if (lsn > this.confirmed) this.confirmed = lsn;
+    this.status(false);
+  }
+
+  async close(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    this.ready.length = 0;
+    this.readyChanges = 0;
+    this.open = undefined;
+    this.paused = false;
+    this.serverSent = 0n;
+    if (!c) return;
+    // The last status update is written before Terminate, and the walsender reads them in order.
+    if (this.confirmed > 0n) this.status(false, c);
+    await c.end().catch(() => undefined);
+  }
+
+  private onFrame(buf: Buffer): void {
+    try {
+      const kind = buf[0];
+      if (kind === 0x77) {
+        // 'w' XLogData
+        this.onAction(buf.toString('utf8', 25));
+      } else if (kind === 0x6b) {
+        // 'k' keepalive
+        const sent = buf.readBigUInt64BE(1);
+        if (sent > this.serverSent) this.serverSent = sent;
+        this.keepalives++;
+        if (buf[17] === 1) this.status(false);
+      }
+    } catch (e) {
+      this.fail(e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
+    this.notify();
+  }
+
+  private onAction(data: string): void {
+    const m = parseWal2jsonLean(data);
+    switch (m.action) {
+      case 'B':
+        if (this.open) throw new Error(`wal2json: BEGIN of ${m.xid} inside transaction ${this.open.xid}`);
+        this.open = { xid: m.xid, changes: [], messages: [] };
+        break;
+      case 'C': {
+        const open = this.open;
+        if (!open || open.xid !== m.xid) throw new Error(`wal2json: COMMIT of ${m.xid} without its BEGIN`);
+        this.open = undefined;
+        this.ready.push({
+          xid: m.xid,
+          commitLsn: m.lsn,
+          endLsn: m.nextlsn,
+          commitTime: m.timestamp,
+          changes: open.changes,
+          messages: open.messages,
+        });
+        this.readyChanges += open.changes.length + 1;
+        if (!this.paused && this.readyChanges >= this.opts.maxBufferedChanges) {
+          this.paused = true;
+          this.socket()?.pause();
+        }
+        break;
+      }
+      case 'M':
+        if (this.open && m.transactional) this.open.messages.push(m);
+        break;
+      default:
+        if (!this.open)
+          throw new Error(`wal2json: ${m.action} on ${m.schema}.${m.table} outside a transaction`);
+        this.open.changes.push(m);
+    }
+  }
+
+  private status(replyRequested: boolean, client = this.client): void {
+    if (!client) return;
+    const buf = Buffer.alloc(34);
+    buf[0] = 0x72; // 'r'
+    buf.writeBigUInt64BE(this.confirmed, 1);
+    buf.writeBigUInt64BE(this.confirmed, 9);
+    buf.writeBigUInt64BE(this.confirmed, 17);
+    buf.writeBigInt64BE(BigInt(Date.now() - PG_EPOCH_MS) * 1000n, 25);
+    buf[33] = replyRequested ? 1 : 0;
+    (client as unknown as { connection: PgConnection }).connection.sendCopyFromChunk(buf);
+  }
+
+  private socket(): { pause(): void; resume(): void } | undefined {
+    return this.client
+      ? (this.client as unknown as { connection: PgConnection }).connection.stream
+      : undefined;
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    this.notify();
+  }
+
+  private notify(): void {
+    const w = this.waiters;
+    if (w.length === 0) return;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+}
+
+/** The parts of node-postgres' (undocumented but stable) Connection that the replication protocol needs. */
+interface PgConnection {
+  on(event: 'copyData', fn: (msg: { chunk: Buffer }) => void): void;
+  once(event: 'replicationStart', fn: () => void): void;
+  sendCopyFromChunk(chunk: Buffer): void;
+  readonly stream: { pause(): void; resume(): void };
+}

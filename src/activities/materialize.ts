@@ -135,7 +135,8 @@ export async function materializeStep(
   const { step, runId } = input;
   const asset = deps.definitions.asset(step.assetKey);
   const startedAt = deps.now();
-  const inputs = stepInputs(deps.definitions, step);
+  // Plans that crossed Temporal carry no inputs (see PlanStep.inputs): recompute them the way the planner did.
+  const inputs = step.inputs.length > 0 ? step.inputs : stepInputs(deps.definitions, step);
   const view = await deps.ledger.view([...new Set(inputs.map((i) => i.slice(0, i.lastIndexOf('@'))))]);
   const inputDataVersions: Record<string, string> = {};
   for (const input of inputs) {

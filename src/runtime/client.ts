@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, WorkflowIdConflictPolicy } from '@temporalio/client';
 import type { WorkflowHandle } from '@temporalio/client';
 import { z } from 'zod';
+import { withoutInputs } from '../planner/plan.js';
 import type { Plan, PlanRequest } from '../planner/types.js';
 import type { backfillWorkflow, materializeWorkflow, publishWorkflow } from '../workflows/index.js';
 import { recheckSignal } from '../workflows/types.js';
@@ -35,6 +36,7 @@ const PlanStepSchema = z.object({
   reason: z.enum(['missing', 'failed_before', 'code_changed', 'upstream_changed', 'forced']),
   upstream: z.array(z.string()),
   inputs: z.array(z.string()),
+  readsUntil: z.string().optional(),
   batch: z.string().optional(),
   lane: z.string().optional(),
 });
@@ -101,11 +103,13 @@ export async function startMaterialize(
   input: MaterializeInput,
   opts: { workflowId?: string } = {},
 ): Promise<WorkflowHandle<typeof materializeWorkflow>> {
-  const parsed = MaterializeInputSchema.parse(input);
+  const parsed = MaterializeInputSchema.parse(input) as MaterializeInput;
+  // The activity recomputes step inputs: a ready plan travels without them, like the planRun activity's result.
+  const args = parsed.plan ? { ...parsed, plan: withoutInputs(parsed.plan) } : parsed;
   return client.workflow.start<typeof materializeWorkflow>('materializeWorkflow', {
     taskQueue: target.taskQueue,
     workflowId: opts.workflowId ?? materializeWorkflowId(randomUUID()),
-    args: [{ uiBaseUrl: target.uiBaseUrl, ...(parsed as MaterializeInput) }],
+    args: [{ uiBaseUrl: target.uiBaseUrl, ...args }],
     typedSearchAttributes: [{ key: RUN_KIND, value: 'materialize' }],
   });
 }

@@ -139,7 +139,7 @@ export async function startPublish(
   const parsed: PublishInput = PublishInputSchema.parse(input);
   return client.workflow.signalWithStart<typeof publishWorkflow, []>('publishWorkflow', {
     taskQueue: target.taskQueue,
-    workflowId: publishWorkflowId(parsed.group, parsed.partitionKey),
+    workflowId: publishWorkflowId(parsed.group, parsed.partitionKey, target.taskQueue),
     args: [{ uiBaseUrl: target.uiBaseUrl, ...parsed }],
     signal: recheckSignal,
     typedSearchAttributes: [

@@ -21,8 +21,14 @@ export const materializeWorkflowId = (suffix: string): string => `${ID_PREFIX}/r
 
 export const backfillWorkflowId = (backfillId: string): string => `${ID_PREFIX}/backfill/${backfillId}`;
 
-export const publishWorkflowId = (group: string, partitionKey: string): string =>
-  `${ID_PREFIX}/publish/${group}/${partitionKey}`;
+/**
+ * `tessera/publish/<scope>/<group>/<partitionKey>`, scoped by deployment (task queue) like step ids; without a
+ * scope, the id publishes had before scopes (replays of ticks recorded then).
+ */
+export const publishWorkflowId = (group: string, partitionKey: string, scope?: string): string =>
+  scope === undefined
+    ? `${ID_PREFIX}/publish/${group}/${partitionKey}`
+    : `${ID_PREFIX}/publish/${scope}/${group}/${partitionKey}`;
 
 /**
  * One per freshness breach of a partition in a deployment: its id dedupes the alert (a closed workflow keeps its id

@@ -34,6 +34,7 @@ const SCHEDULED_START_TIME = defineSearchAttributeKey(
 );
 
 const FRESHNESS_PATCH = 'tessera-tick-freshness';
+const PUBLISH_SCOPE_PATCH = 'tessera-publish-id-scope';
 
 export async function scheduleTickWorkflow(input: ScheduleTickInput): Promise<ScheduleTickResult> {
   let dag: Dag | undefined;
@@ -52,8 +53,10 @@ export async function scheduleTickWorkflow(input: ScheduleTickInput): Promise<Sc
   const materialize = await runPlan(plan, info.workflowId, input, (d) => (dag = d));
 
   const publishWorkflowIds: string[] = [];
+  // Ticks recorded before publish ids were scoped by deployment replay with the old ids.
+  const scope = tick.publish.length > 0 && patched(PUBLISH_SCOPE_PATCH) ? info.taskQueue : undefined;
   for (const { group, partitionKey } of tick.publish) {
-    const workflowId = publishWorkflowId(group, partitionKey);
+    const workflowId = publishWorkflowId(group, partitionKey, scope);
     publishWorkflowIds.push(workflowId);
     try {
       await startChild(publishWorkflow, {

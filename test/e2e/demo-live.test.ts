@@ -20,8 +20,7 @@ import { ensureTemporalServer, TEMPORAL_ADDRESS } from '../helpers/temporal.js';
 // `tcdc_<pid>_` names are swept by the PostgreSQL helper if this process dies before dropping them.
 const DBS = { user_db: `tcdc_${process.pid}_live_user`, inventory_db: `tcdc_${process.pid}_live_inventory` };
 let baseUrl: string | undefined;
-// Publish workflow ids are `tessera/publish/<group>/<day>` in the namespace, not scoped by task queue: other days
-// than test/e2e/demo.test.ts's, so the two demos can run at the same time on one Temporal server.
+// Other days than test/e2e/demo.test.ts's, so the two demos' data never look alike in the Temporal UI.
 const START = '2026-10-05';
 const LAST = '2026-10-07';
 

@@ -34,7 +34,7 @@ describe('publishWorkflow', () => {
       pollInitial: '1h',
       timeout: '2h',
     });
-    expect(handle.workflowId).toBe(publishWorkflowId(group, '2026-11-24'));
+    expect(handle.workflowId).toBe(publishWorkflowId(group, '2026-11-24', env.taskQueue));
     const waiting = await eventually(async () => {
       const p = await handle.query(publishProgressQuery);
       return p.checks >= 1 ? p : undefined;

@@ -113,7 +113,7 @@ describe('applySchedules', () => {
     );
     const result: ScheduleTickResult = await env.client.workflow.getHandle(workflowId).result();
     expect(result.materialize).toMatchObject({ status: 'success', succeeded: 2 });
-    expect(result.publishWorkflowIds).toEqual([publishWorkflowId(group, '2026-11-24')]);
+    expect(result.publishWorkflowIds).toEqual([publishWorkflowId(group, '2026-11-24', env.taskQueue)]);
     const published = await env.client.workflow.getHandle(result.publishWorkflowIds[0]!).result();
     expect(published).toMatchObject({ status: 'published' });
     expect(state.published).toHaveLength(1);

@@ -1,53 +1,65 @@
 /**
- * Schema drift from a real PostgreSQL: added columns appear downstream, dropped columns stay (NULL, with
- * a warning), widening types are widened, and an incompatible type change quarantines the batch, raises
- * SchemaDriftError and leaves the slot where it was until the raw table is fixed.
+ * Schema drift from a real PostgreSQL, for both sources (polling the slot, and the streaming replication
+ * protocol): added columns appear downstream, dropped columns stay (NULL, with a warning), widening types are
+ * widened, and an incompatible type change quarantines the batch, raises SchemaDriftError and leaves the slot
+ * where it was until the raw table is fixed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDuckDbEngine } from '../../src/engines/index.js';
 import type { Engine } from '../../src/engines/types.js';
 import { SchemaDriftError } from '../../src/sources/cdc/errors.js';
-import { PostgresCdcSource } from '../../src/sources/cdc/postgres-source.js';
+import { PostgresCdcSource, type PostgresCdcConfig } from '../../src/sources/cdc/postgres-source.js';
+import { PostgresStreamCdcSource } from '../../src/sources/cdc/postgres-stream-source.js';
 import { OLTP_TABLES } from '../../src/sources/oltp/migrate.js';
 import { EngineRawSink } from '../../src/sources/sinks/engine-sink.js';
 import { scratchDatabase, type ScratchDatabase } from '../helpers/postgres.js';
 
-let db: ScratchDatabase;
-let engine: Engine;
-let sink: EngineRawSink;
-let src: PostgresCdcSource;
-const warnings: string[] = [];
+/** Slot names are cluster-wide: each source gets its own. The scenario alters the schema, so each its database. */
+const VARIANTS = [
+  { name: 'PostgresCdcSource', slot: 'cdc_drift', make: (c: PostgresCdcConfig) => new PostgresCdcSource(c) },
+  {
+    name: 'PostgresStreamCdcSource',
+    slot: 'cdcs_drift',
+    make: (c: PostgresCdcConfig) => new PostgresStreamCdcSource(c),
+  },
+] as const;
 
-beforeAll(async () => {
-  db = await scratchDatabase('inventory_db');
-  engine = await createDuckDbEngine({ type: 'duckdb', path: ':memory:', threads: 1 });
-  sink = new EngineRawSink(engine);
-  await db.client.query(
-    `INSERT INTO vendors (name, category, city, country) VALUES ('Hall', 'venue', 'Berlin', 'DE')`,
-  );
-  await db.client.query(
-    `INSERT INTO listings (vendor_id, listing_type, title, city, price_cents, currency, capacity) VALUES (1, 'event_space', 'Hall', 'Berlin', 5000, 'EUR', 40)`,
-  );
-  src = new PostgresCdcSource({
-    url: db.url,
-    slot: 'cdc_drift',
-    database: 'inventory_db',
-    tables: OLTP_TABLES.inventory_db,
-    logger: { info: () => undefined, warn: (_f, m) => warnings.push(m) },
+describe.each(VARIANTS)('schema drift, $name', ({ slot, make }) => {
+  let db: ScratchDatabase;
+  let engine: Engine;
+  let sink: EngineRawSink;
+  let src: PostgresCdcSource | PostgresStreamCdcSource;
+  const warnings: string[] = [];
+
+  beforeAll(async () => {
+    db = await scratchDatabase('inventory_db');
+    engine = await createDuckDbEngine({ type: 'duckdb', path: ':memory:', threads: 1 });
+    sink = new EngineRawSink(engine);
+    await db.client.query(
+      `INSERT INTO vendors (name, category, city, country) VALUES ('Hall', 'venue', 'Berlin', 'DE')`,
+    );
+    await db.client.query(
+      `INSERT INTO listings (vendor_id, listing_type, title, city, price_cents, currency, capacity) VALUES (1, 'event_space', 'Hall', 'Berlin', 5000, 'EUR', 40)`,
+    );
+    src = make({
+      url: db.url,
+      slot,
+      database: 'inventory_db',
+      tables: OLTP_TABLES.inventory_db,
+      logger: { info: () => undefined, warn: (_f, m) => warnings.push(m) },
+    });
+    await src.init(sink);
   });
-  await src.init(sink);
-});
-afterAll(async () => {
-  await src?.dropSlot().catch(() => undefined);
-  await src?.close();
-  await engine?.close();
-  await db?.drop();
-});
+  afterAll(async () => {
+    await src?.dropSlot().catch(() => undefined);
+    await src?.close();
+    await engine?.close();
+    await db?.drop();
+  });
 
-const columns = async (table: string) =>
-  (await sink.describe(`raw.inventory_db_${table}_changes`))?.map((c) => `${c.name}:${c.type}`) ?? [];
+  const columns = async (table: string) =>
+    (await sink.describe(`raw.inventory_db_${table}_changes`))?.map((c) => `${c.name}:${c.type}`) ?? [];
 
-describe('schema drift', () => {
   it('adds a new column downstream automatically', async () => {
     await db.client.query(`ALTER TABLE vendors ADD COLUMN website text`);
     await db.client.query(

@@ -1,5 +1,6 @@
 /**
- * PostgresCdcSource against a real PostgreSQL 15 with wal2json: snapshot consistent with the slot,
+ * Both PostgreSQL sources — PostgresCdcSource (polls the slot) and PostgresStreamCdcSource (the streaming
+ * replication protocol) — against a real PostgreSQL 15 with wal2json: snapshot consistent with the slot,
  * insert/update/delete/truncate flows, crash between write and confirm, interrupted snapshots, heartbeat
  * watermarks on an idle database, a lost slot.
  */
@@ -8,6 +9,7 @@ import { createDuckDbEngine } from '../../src/engines/index.js';
 import type { Engine } from '../../src/engines/types.js';
 import { SlotLostError } from '../../src/sources/cdc/errors.js';
 import { PostgresCdcSource, type PostgresCdcConfig } from '../../src/sources/cdc/postgres-source.js';
+import { PostgresStreamCdcSource } from '../../src/sources/cdc/postgres-stream-source.js';
 import { OLTP_TABLES } from '../../src/sources/oltp/migrate.js';
 import { EngineRawSink } from '../../src/sources/sinks/engine-sink.js';
 import type { CdcSink } from '../../src/sources/sinks/types.js';
@@ -17,14 +19,9 @@ import { scratchDatabase, type ScratchDatabase } from '../helpers/postgres.js';
 let db: ScratchDatabase;
 let engine: Engine;
 let sink: EngineRawSink;
-const sources: PostgresCdcSource[] = [];
+type CdcSource = PostgresCdcSource | PostgresStreamCdcSource;
+const sources: CdcSource[] = [];
 
-beforeAll(async () => {
-  db = await scratchDatabase('inventory_db');
-});
-afterAll(async () => {
-  await db?.drop();
-});
 afterEach(async () => {
   for (const s of sources.splice(0)) {
     await s.dropSlot().catch(() => undefined);
@@ -38,29 +35,46 @@ async function freshWarehouse(): Promise<void> {
   sink = new EngineRawSink(engine);
 }
 
-function source(slot: string, extra: Partial<PostgresCdcConfig> = {}): PostgresCdcSource {
-  const s = new PostgresCdcSource({
-    url: db.url,
-    slot,
-    database: 'inventory_db',
-    tables: OLTP_TABLES.inventory_db,
-    ...extra,
-  });
-  sources.push(s);
-  return s;
-}
-
 const rows = (table: string) =>
   engine.query<RawRow & Record<string, unknown>>(
     `SELECT * FROM raw.inventory_db_${table}_changes ORDER BY _lsn, _seq`,
   );
 
-async function drain(s: PostgresCdcSource, target: CdcSink = sink): Promise<void> {
+async function drain(s: CdcSource, target: CdcSink = sink): Promise<void> {
   for (let i = 0; i < 20; i++) if ((await s.pollBatch(target, { maxChanges: 1000 })).caughtUp) return;
   throw new Error('slot did not catch up');
 }
 
-describe('PostgresCdcSource', () => {
+/** Slot names are cluster-wide: each source gets its own prefix. */
+const VARIANTS = [
+  { name: 'PostgresCdcSource', slotPrefix: 'cdc', make: (c: PostgresCdcConfig) => new PostgresCdcSource(c) },
+  {
+    name: 'PostgresStreamCdcSource',
+    slotPrefix: 'cdcs',
+    make: (c: PostgresCdcConfig) => new PostgresStreamCdcSource(c),
+  },
+] as const;
+
+describe.each(VARIANTS)('$name', ({ slotPrefix, make }) => {
+  beforeAll(async () => {
+    db = await scratchDatabase('inventory_db');
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  function source(name: string, extra: Partial<PostgresCdcConfig> = {}): CdcSource {
+    const s = make({
+      url: db.url,
+      slot: `${slotPrefix}_${name}`,
+      database: 'inventory_db',
+      tables: OLTP_TABLES.inventory_db,
+      ...extra,
+    });
+    sources.push(s);
+    return s;
+  }
+
   it('snapshots consistently, then captures inserts, updates, deletes and truncates in commit order', async () => {
     await freshWarehouse();
     await db.client.query(`TRUNCATE vendors, listings, purchases, purchase_items RESTART IDENTITY CASCADE`);
@@ -71,7 +85,7 @@ describe('PostgresCdcSource', () => {
       `INSERT INTO listings (vendor_id, listing_type, title, description, city, price_cents, currency, capacity)
        VALUES (1, 'event_space', 'Hall', repeat('x', 5000), 'Berlin', 100000, 'EUR', 80)`,
     );
-    const s = source('cdc_flow');
+    const s = source('flow');
     const init = await s.init(sink);
     expect(init).toMatchObject({ snapshotTaken: true, rows: 3 });
     expect(await s.init(sink)).toMatchObject({ snapshotTaken: false, rows: 0 }); // idempotent
@@ -137,7 +151,7 @@ describe('PostgresCdcSource', () => {
 
   it('loses and duplicates nothing when it crashes between writing a batch and confirming it', async () => {
     await freshWarehouse();
-    const s1 = source('cdc_crash', {
+    const s1 = source('crash', {
       hooks: {
         beforeConfirm: () => {
           throw new Error('injected crash before confirm');
@@ -154,7 +168,7 @@ describe('PostgresCdcSource', () => {
     expect(afterCrash.filter((r) => r._op === 'c')).toHaveLength(5); // written, not confirmed
     await s1.close();
 
-    const s2 = source('cdc_crash'); // the process restarts: same slot, same warehouse
+    const s2 = source('crash'); // the process restarts: same slot, same warehouse
     expect((await s2.init(sink)).snapshotTaken).toBe(false);
     const replay = await s2.pollBatch(sink);
     expect(replay).toMatchObject({ changes: 5, inserted: 0 });
@@ -174,10 +188,10 @@ describe('PostgresCdcSource', () => {
         return sink.write(table, r, key);
       },
     });
-    const s1 = source('cdc_snapcrash', { snapshotBatchRows: 2 });
+    const s1 = source('snapcrash', { snapshotBatchRows: 2 });
     await expect(s1.init(flaky)).rejects.toThrow('during snapshot');
     await s1.close();
-    const s2 = source('cdc_snapcrash', { snapshotBatchRows: 2 });
+    const s2 = source('snapcrash', { snapshotBatchRows: 2 });
     const init = await s2.init(sink);
     expect(init.snapshotTaken).toBe(true);
     const snap = (await rows('vendors')).filter((r) => r._op === 'r');
@@ -188,7 +202,7 @@ describe('PostgresCdcSource', () => {
 
   it('advances the watermark on an idle database through heartbeats', async () => {
     await freshWarehouse();
-    const s = source('cdc_idle');
+    const s = source('idle');
     const init = await s.init(sink);
     await drain(s);
     const a = await s.pollBatch(sink);
@@ -199,7 +213,7 @@ describe('PostgresCdcSource', () => {
     expect(a.watermark!.watermark > init.snapshot.time).toBe(true);
     expect(b.watermark!.watermark > a.watermark!.watermark).toBe(true);
     expect(Date.now() - Date.parse(b.watermark!.watermark)).toBeLessThan(5_000);
-    const quiet = source('cdc_idle_nohb', { heartbeat: false });
+    const quiet = source('idle_nohb', { heartbeat: false });
     await quiet.init(sink);
     const q = await quiet.pollBatch(sink);
     expect(q.transactions).toBe(0);
@@ -207,10 +221,10 @@ describe('PostgresCdcSource', () => {
 
   it('refuses to continue silently when its slot disappeared', async () => {
     await freshWarehouse();
-    const s = source('cdc_lost');
+    const s = source('lost');
     await s.init(sink);
-    await db.client.query(`SELECT pg_drop_replication_slot('cdc_lost')`);
-    await expect(source('cdc_lost').init(sink)).rejects.toBeInstanceOf(SlotLostError);
-    expect((await source('cdc_lost').init(sink, { resnapshot: true })).snapshotTaken).toBe(true);
+    await db.client.query(`SELECT pg_drop_replication_slot('${slotPrefix}_lost')`);
+    await expect(source('lost').init(sink)).rejects.toBeInstanceOf(SlotLostError);
+    expect((await source('lost').init(sink, { resnapshot: true })).snapshotTaken).toBe(true);
   });
 });

@@ -19,6 +19,17 @@ export class SourceError extends Error {
   }
 }
 
+/**
+ * A PostgreSQL (pg) error as a SourceError. Retryable: a lost connection (no SQLSTATE, class 08, 57P01 admin
+ * shutdown) and 55006 (the slot is in use by another process, e.g. a walsender that has not let go yet).
+ */
+export function pgSourceError(source: string, e: unknown): SourceError {
+  if (e instanceof SourceError) return e;
+  const code = (e as { code?: string }).code;
+  const retryable = code === undefined || code === '55006' || code.startsWith('08') || code === '57P01';
+  return new SourceError(source, e instanceof Error ? e.message : String(e), { retryable, cause: e });
+}
+
 export interface IncompatibleColumn {
   readonly table: string;
   readonly column: string;

@@ -4,7 +4,7 @@ import { PiiPolicy, type PiiRules } from '../pii.js';
 import type { CdcSink } from '../sinks/types.js';
 import type { WatermarkReport } from '../types.js';
 import { canonicalTimestamp } from './canonical.js';
-import { SlotLostError, SourceConfigError, SourceError } from './errors.js';
+import { pgSourceError, SlotLostError, SourceConfigError, SourceError } from './errors.js';
 import { ChangeLander, rawChangeTable, type SourceLogger } from './lander.js';
 import { pgLsnToHex } from './lsn.js';
 import { PgRecordBuilder } from './pg-records.js';
@@ -333,17 +333,12 @@ export class PostgresCdcSource {
     try {
       return await client.query<R>(sql, params);
     } catch (e) {
-      const code = (e as { code?: string }).code;
-      // 55006: slot in use by another process; connection errors have no SQLSTATE.
-      const retryable = code === undefined || code === '55006' || code.startsWith('08') || code === '57P01';
-      if (retryable) {
+      const error = pgSourceError(this.cfg.database, e);
+      if (error.retryable) {
         this.client = undefined;
         await client.end().catch(() => undefined);
       }
-      throw new SourceError(this.cfg.database, e instanceof Error ? e.message : String(e), {
-        retryable,
-        cause: e,
-      });
+      throw error;
     }
   }
 

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { PiiPolicy } from '../pii.js';
 import type { CdcSink } from '../sinks/types.js';
 import { canonicalTimestamp } from './canonical.js';
-import { SourceError } from './errors.js';
+import { pgSourceError } from './errors.js';
 import { ChangeLander, type LandResult } from './lander.js';
 import { parsePgLsn, pgLsnToHex } from './lsn.js';
 import { PgRecordBuilder } from './pg-records.js';
@@ -222,7 +222,7 @@ export class PostgresStreamCdcSource {
     let keepalives = -1;
     for (;;) {
       const failure = this.stream.error;
-      if (failure) throw this.wrap(failure);
+      if (failure) throw pgSourceError(this.config.database, failure);
       if (this.stream.buffered.changes >= maxChanges || this.stream.full)
         return { txs: this.stream.take(maxChanges), caughtUp: false };
       if (this.stream.sentLsn >= target)
@@ -276,18 +276,8 @@ export class PostgresStreamCdcSource {
     } catch (e) {
       this.client = undefined;
       await client.end().catch(() => undefined);
-      throw this.wrap(e);
+      throw pgSourceError(this.config.database, e);
     }
-  }
-
-  private wrap(e: unknown): SourceError {
-    if (e instanceof SourceError) return e;
-    const code = (e as { code?: string }).code;
-    const retryable = code === undefined || code === '55006' || code.startsWith('08') || code === '57P01';
-    return new SourceError(this.config.database, e instanceof Error ? e.message : String(e), {
-      retryable,
-      cause: e,
-    });
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {

@@ -6,8 +6,8 @@ import { addDays } from './time.js';
 
 /**
  * Daily ad reports per platform, account and campaign (account-local days, account currency) and the FX
- * rates that convert them to USD. The rows are `raw.ad_reports`-shaped; fakeAdAccounts() regroups them into
- * the accounts the wire-format fakes in test/fakes/ads serve.
+ * rates that convert them to USD. The rows are `raw.ad_reports`-shaped; accountsByPlatform() in
+ * src/sources/ads/live regroups them into the accounts the wire-format fakes of the four ads APIs serve.
  */
 
 /** One campaign-day as written to `ads/campaign_daily.json`. spend_micros: integer millionths of account_currency, as a decimal string. */
@@ -80,45 +80,4 @@ export function fxRates(rng: Rng, start: string, days: number): FxRateRow[] {
 /** `fx/rates.csv` as src/sources/fx reads it. */
 export function fxCsv(rows: readonly FxRateRow[]): string {
   return `date,currency,usd_rate\n${rows.map((r) => `${r.date},${r.currency},${r.usd_rate.toFixed(6)}`).join('\n')}\n`;
-}
-
-/** Structurally the fakes' FakeAdAccount (test/fakes/ads/server.ts): camelCase rows per account. */
-export interface FakeAdAccountData {
-  readonly id: string;
-  readonly timezone: string;
-  readonly currency: string;
-  rows: {
-    readonly date: string;
-    readonly campaignId: string;
-    readonly campaignName: string;
-    readonly impressions: number;
-    readonly clicks: number;
-    readonly spendMicros: string;
-    readonly conversions: number;
-  }[];
-}
-
-/** Regroups campaign_daily.json rows into the accounts each platform's fake serves. */
-export function fakeAdAccounts(rows: readonly CampaignDailyRow[]): Record<AdPlatform, FakeAdAccountData[]> {
-  const out: Record<AdPlatform, FakeAdAccountData[]> = { google: [], facebook: [], tiktok: [], twitter: [] };
-  const byKey = new Map<string, FakeAdAccountData>();
-  for (const r of rows) {
-    const key = `${r.platform}/${r.account_id}`;
-    let a = byKey.get(key);
-    if (!a) {
-      a = { id: r.account_id, timezone: r.account_timezone, currency: r.account_currency, rows: [] };
-      byKey.set(key, a);
-      out[r.platform].push(a);
-    }
-    a.rows.push({
-      date: r.date,
-      campaignId: r.campaign_id,
-      campaignName: r.campaign_name,
-      impressions: r.impressions,
-      clicks: r.clicks,
-      spendMicros: r.spend_micros,
-      conversions: r.conversions,
-    });
-  }
-  return out;
 }

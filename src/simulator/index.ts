@@ -10,7 +10,6 @@ export { simulate, simulateOptionsSchema, DEBEZIUM_SERVER, OLTP_DATABASES } from
 export type { SimulateOptions } from './simulate.js';
 export { groundTruthSchema, dayTruthSchema, adDayTruthSchema } from './truth.js';
 export type { GroundTruth, DayTruth } from './truth.js';
-export { fakeAdAccounts } from './ads.js';
-export type { CampaignDailyRow, FakeAdAccountData } from './ads.js';
+export type { CampaignDailyRow } from './ads.js';
 export { EXPERIMENT, SCALES, type SimScale } from './config.js';
 export { readGroundTruth, readCampaignDaily } from './read.js';

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fakeAdAccounts, readCampaignDaily, simulate, type GroundTruth } from '../../src/simulator/index.js';
+import { accountsByPlatform } from '../../src/sources/ads/live/index.js';
+import { readCampaignDaily, simulate, type GroundTruth } from '../../src/simulator/index.js';
 import type { CampaignDailyRow } from '../../src/simulator/index.js';
 import { Secret } from '../../src/sources/ads/credentials.js';
 import { createGoogleAdsConnector } from '../../src/sources/ads/google.js';
@@ -94,7 +95,7 @@ afterAll(async () => {
 describe('simulated ads through the wire-format fakes', () => {
   it('land every campaign-day with exact spend; USD spend equals the truth', async () => {
     const store = new MemoryStore();
-    const accounts = fakeAdAccounts(ads);
+    const accounts = accountsByPlatform(ads);
     // A day after the window's last day, late enough that it is closed in every account timezone.
     const now = DateTime.fromISO('2026-11-27T12:00:00Z', { zone: 'utc' });
     for (const [platform, p] of Object.entries(PLATFORMS) as [AdPlatform, (typeof PLATFORMS)[AdPlatform]][]) {

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCampaignDaily, simulate, fakeAdAccounts, type GroundTruth } from '../../src/simulator/index.js';
+import { accountsByPlatform } from '../../src/sources/ads/live/index.js';
+import { readCampaignDaily, simulate, type GroundTruth } from '../../src/simulator/index.js';
 import { readDebeziumFile } from '../../src/sources/debezium/file.js';
 import { parseFxCsv } from '../../src/sources/fx/fx.js';
 import { FxTable } from '../../src/sources/fx/normalize.js';
@@ -223,7 +224,7 @@ describe('ads and FX', () => {
     );
     for (const a of truth.ads_daily) expect(spend.get(`${a.date}|${a.platform}`)).toBeCloseTo(a.spend_usd, 4);
     expect(new Set(ads.map((r) => r.account_currency))).toEqual(new Set(['USD', 'EUR', 'GBP']));
-    const accounts = fakeAdAccounts(ads);
+    const accounts = accountsByPlatform(ads);
     expect(accounts.google.map((a) => a.timezone)).toEqual(['America/New_York', 'Europe/London']);
     expect(accounts.twitter[0]?.rows.length).toBe(truth.days * 2);
   });

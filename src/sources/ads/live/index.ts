@@ -6,6 +6,7 @@
 export { createAdsApiLoader, type AdsApiLoader, type AdsApiLoaderOptions } from './loader.js';
 export {
   startAdsApiFakes,
+  accountsByPlatform,
   readCampaignDailyFile,
   type AdsApiFakes,
   type AdsApiFakesOptions,

@@ -14,7 +14,7 @@ export const campaignDailySchema = z.array(
     platform: z.enum(AD_PLATFORMS),
     account_id: z.string().min(1),
     account_timezone: z.string().min(1),
-    account_currency: z.string().length(3),
+    account_currency: z.string().regex(/^[A-Z]{3}$/),
     date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
     campaign_id: z.string().min(1),
     campaign_name: z.string(),
@@ -27,7 +27,11 @@ export const campaignDailySchema = z.array(
 );
 export type CampaignDailyRecord = z.input<typeof campaignDailySchema>[number];
 
-export async function readCampaignDailyFile(landingDir: string): Promise<CampaignDailyRecord[]> {
+/** A row as read back from the file: spend always a decimal string. */
+export type CampaignDailyFileRow = z.output<typeof campaignDailySchema>[number];
+
+/** `<landingDir>/ads/campaign_daily.json`, validated: the one reader of the file (fakes, simulator tests). */
+export async function readCampaignDailyFile(landingDir: string): Promise<CampaignDailyFileRow[]> {
   return campaignDailySchema.parse(
     JSON.parse(await readFile(join(landingDir, 'ads', 'campaign_daily.json'), 'utf8')),
   );

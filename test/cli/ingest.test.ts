@@ -8,20 +8,11 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestStatus } from '../../src/cli/commands/ingest.js';
 import { ensureTemporalServer, TEMPORAL_ADDRESS } from '../helpers/temporal.js';
+import { eventually } from '../helpers/eventually.js';
 import { cliEnv, type LongRunning } from './helpers.js';
 
 const env = cliEnv('ingest', { catalog: false });
 let worker: LongRunning | undefined;
-
-async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 beforeAll(async () => {
   await ensureTemporalServer();
@@ -53,10 +44,14 @@ describe('tessera ingest', () => {
       join(env.dir, 'landing', 'fx', 'rates-2026-11-24.csv'),
       'date,currency,usd_rate\n2026-11-24,EUR,1.08\n2026-11-24,INR,0.012\n',
     );
-    const status = await eventually(async () => {
-      const r = await env.json<IngestStatus>(['ingest', 'status', 'fx']);
-      return r.value.progress?.rowsLanded === 2 ? r : undefined;
-    });
+    const status = await eventually(
+      async () => {
+        const r = await env.json<IngestStatus>(['ingest', 'status', 'fx']);
+        return r.value.progress?.rowsLanded === 2 ? r : undefined;
+      },
+      30_000,
+      500,
+    );
     expect(status.code).toBe(0);
     expect(status.value).toMatchObject({
       source: 'fx',

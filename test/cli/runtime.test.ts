@@ -10,6 +10,7 @@ import type { QueryResult } from '../../src/activities/types.js';
 import type { BackfillRecord } from '../../src/ledger/types.js';
 import type { BackfillSummary, MaterializeSummary } from '../../src/workflows/types.js';
 import { ensureTemporalServer, TEMPORAL_ADDRESS, UI_BASE_URL } from '../helpers/temporal.js';
+import { eventually } from '../helpers/eventually.js';
 import { cliEnv, type LongRunning } from './helpers.js';
 
 const env = cliEnv('runtime');
@@ -23,16 +24,6 @@ interface Served {
   group: string;
   serving: { version: string; seq: number; rolledBack: number } | null;
   publications: { version: string }[];
-}
-
-async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 300));
-  }
 }
 
 beforeAll(async () => {
@@ -260,21 +251,29 @@ describe('tessera against a worker', () => {
       '--no-wait',
     ]);
     expect(started.value).toMatchObject({ backfillId: id, workflowId: `tessera/backfill/${id}` });
-    const running = await eventually(async () => {
-      const s = await env.json<{ status: string; progress?: { done: number; total: number } }>([
-        'backfill',
-        'status',
-        id,
-      ]);
-      return s.value.progress && s.value.progress.done >= 1 ? s.value : undefined;
-    });
+    const running = await eventually(
+      async () => {
+        const s = await env.json<{ status: string; progress?: { done: number; total: number } }>([
+          'backfill',
+          'status',
+          id,
+        ]);
+        return s.value.progress && s.value.progress.done >= 1 ? s.value : undefined;
+      },
+      30_000,
+      300,
+    );
     expect(running).toMatchObject({ status: 'RUNNING', progress: { total: 20 } });
     const cancel = await env.json<{ cancelled: boolean }>(['backfill', 'cancel', id]);
     expect(cancel.value.cancelled).toBe(true);
-    const record = await eventually(async () => {
-      const l = await env.json<{ id: string; status: string; done: number }[]>(['backfill', 'list']);
-      return l.value.find((b) => b.id === id && b.status === 'cancelled');
-    });
+    const record = await eventually(
+      async () => {
+        const l = await env.json<{ id: string; status: string; done: number }[]>(['backfill', 'list']);
+        return l.value.find((b) => b.id === id && b.status === 'cancelled');
+      },
+      30_000,
+      300,
+    );
     expect(record.done).toBeLessThan(20);
     const again = await env.run(['backfill', 'cancel', id]);
     expect(again.code).toBe(2);
@@ -346,10 +345,14 @@ describe('tessera against a worker', () => {
     ]);
     expect(unpause.stdout).toBe(`unpaused ${P}nightly\n`);
     expect(trigger.value.triggered).toBe(true);
-    await eventually(async () => {
-      const l = await env.json<{ paused: boolean; recent: number }[]>(['schedules', 'list']);
-      return l.value[0]?.recent === 1 && !l.value[0].paused ? true : undefined;
-    });
+    await eventually(
+      async () => {
+        const l = await env.json<{ paused: boolean; recent: number }[]>(['schedules', 'list']);
+        return l.value[0]?.recent === 1 && !l.value[0].paused ? true : undefined;
+      },
+      30_000,
+      300,
+    );
   });
 
   it('stops the worker on SIGTERM; query and rollback then open the warehouse directly', async () => {

@@ -171,19 +171,7 @@ export function createFakes(opts: FakeOptions = {}): { activities: TesseraActivi
   return { activities, state };
 }
 
-/** Polls until `fn` returns a value other than undefined (visibility and timing in real-server tests). */
-export async function eventually<T>(
-  fn: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('eventually: timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { eventually } from '../helpers/eventually.js';
 
 /**
  * Activities for one long-lived worker whose behaviour each test replaces: `use(options)` installs fresh fakes

@@ -3,7 +3,13 @@ import type { Engine } from '../../engines/types.js';
 import type { QuarantinedRecord, RawColumn, RawColumnType, RawRow } from '../types.js';
 import { planDrift } from './drift.js';
 import { firstPerKey, stageRows, withStagedFile } from './staging.js';
-import { IncompatibleColumnError, QUARANTINE_TABLE, type CdcSink } from './types.js';
+import {
+  IncompatibleColumnError,
+  QUARANTINE_COLUMNS,
+  QUARANTINE_KEY,
+  QUARANTINE_TABLE,
+  type CdcSink,
+} from './types.js';
 
 /**
  * RawSink over the DuckDB engine. Each raw table gets a PRIMARY KEY on its dedupe key and every write is
@@ -126,17 +132,7 @@ export class EngineRawSink implements CdcSink {
 
   async quarantine(records: readonly QuarantinedRecord[]): Promise<void> {
     if (records.length === 0) return;
-    await this.ensureTable(
-      QUARANTINE_TABLE,
-      [
-        { name: 'source', type: 'varchar' },
-        { name: 'origin', type: 'varchar' },
-        { name: 'reason', type: 'varchar' },
-        { name: 'raw', type: 'varchar' },
-        { name: 'quarantined_at', type: 'timestamp' },
-      ],
-      ['source', 'origin'],
-    );
+    await this.ensureTable(QUARANTINE_TABLE, QUARANTINE_COLUMNS, QUARANTINE_KEY);
     const now = new Date().toISOString();
     await this.write(
       QUARANTINE_TABLE,
@@ -147,7 +143,7 @@ export class EngineRawSink implements CdcSink {
         raw: r.raw,
         quarantined_at: now,
       })),
-      ['source', 'origin'],
+      QUARANTINE_KEY,
     );
   }
 

@@ -28,3 +28,12 @@ export class IncompatibleColumnError extends Error {
 
 export const CHANGE_DEDUPE_KEY: readonly string[] = ['_lsn', '_seq'];
 export const QUARANTINE_TABLE = 'raw.quarantine';
+/** `raw.quarantine`'s columns and key: one row per (source, origin), whatever path landed it. */
+export const QUARANTINE_COLUMNS: readonly RawColumn[] = [
+  { name: 'source', type: 'varchar' },
+  { name: 'origin', type: 'varchar' },
+  { name: 'reason', type: 'varchar' },
+  { name: 'raw', type: 'varchar' },
+  { name: 'quarantined_at', type: 'timestamp' },
+];
+export const QUARANTINE_KEY: readonly string[] = ['source', 'origin'];

@@ -1,6 +1,6 @@
 import type { Engine } from '../../engines/types.js';
 import { EngineRawSink } from '../sinks/engine-sink.js';
-import { QUARANTINE_TABLE } from '../sinks/types.js';
+import { QUARANTINE_COLUMNS, QUARANTINE_KEY, QUARANTINE_TABLE } from '../sinks/types.js';
 import { ENRICHED_FIELDS, ENRICHED_FIELD_COUNT, SCHEMAS, type EnrichedField } from './fields.js';
 import { ingestSnowplowFile, type SnowplowFileSummary } from './files.js';
 import type { SnowplowLoader } from './loader.js';
@@ -360,16 +360,6 @@ async function ensureTables(engine: Engine, table: string): Promise<void> {
   if (done.has(table)) return;
   const sink = new EngineRawSink(engine);
   await sink.ensureTable(table, SNOWPLOW_EVENT_COLUMNS, SNOWPLOW_DEDUPE_KEY);
-  await sink.ensureTable(
-    QUARANTINE_TABLE,
-    [
-      { name: 'source', type: 'varchar' },
-      { name: 'origin', type: 'varchar' },
-      { name: 'reason', type: 'varchar' },
-      { name: 'raw', type: 'varchar' },
-      { name: 'quarantined_at', type: 'timestamp' },
-    ],
-    ['source', 'origin'],
-  );
+  await sink.ensureTable(QUARANTINE_TABLE, QUARANTINE_COLUMNS, QUARANTINE_KEY);
   done.add(table);
 }

@@ -38,8 +38,6 @@ export const DEFAULT_WINDOW_DAYS = 14;
 /** Backfills recorded before windows planned the whole range at once; replays of them still do. */
 const WINDOWS_PATCH = 'tessera-backfill-windows';
 
-export { filterPlan };
-
 /** One window's steps, planned against the ledger as it stands when the window starts. */
 async function planWindow(
   input: BackfillInput,

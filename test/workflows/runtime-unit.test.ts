@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { temporalConfigFromEnv } from '../../src/runtime/config.js';
 import { publishWorkflowId, scheduleId, scheduleNameFromId, stepWorkflowId } from '../../src/runtime/ids.js';
 import { workflowUrl } from '../../src/runtime/ui.js';
-import { filterPlan } from '../../src/workflows/backfill.js';
+import { filterPlan } from '../../src/planner/index.js';
 import { makePlan } from './fakes.js';
 
 describe('runtime helpers', () => {

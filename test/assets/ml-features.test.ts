@@ -14,7 +14,7 @@ import { rawAssets } from '../../src/assets/raw.js';
 import { defineDefinitions, type Definitions } from '../../src/dsl/index.js';
 import { createDuckDbEngine, type Engine } from '../../src/engines/index.js';
 import { MemoryLedger } from '../../src/ledger/index.js';
-import { partitionStats } from '../../src/sources/landing/partition-stats.js';
+import { changeLogWindowStats } from '../../src/sources/landing/partition-stats.js';
 import { EngineRawSink } from '../../src/sources/sinks/index.js';
 import {
   CHANGE_META_COLUMNS,
@@ -132,18 +132,7 @@ function changeLogLoader(
         }));
       await sink.write(table, rows, dedupe);
       if (!req.window) throw new Error('change logs are daily');
-      const { start, end } = req.window;
-      return partitionStats(
-        engine,
-        {
-          table,
-          where: '_commit_time >= CAST(? AS TIMESTAMPTZ) AND _commit_time < CAST(? AS TIMESTAMPTZ)',
-          params: [start, end],
-          key: `_lsn || ':' || CAST(_seq AS VARCHAR)`,
-          partition: { type: 'window', column: '_commit_time', start, end },
-        },
-        { source: db, watermark: knownUntil() },
-      );
+      return changeLogWindowStats(engine, table, req.window, { source: db, watermark: knownUntil() });
     },
   };
 }

@@ -13,7 +13,7 @@ import { reportingAssets } from '../../src/assets/reporting.js';
 import { defineDefinitions } from '../../src/dsl/index.js';
 import { createDuckDbEngine, type Engine } from '../../src/engines/index.js';
 import { MemoryLedger } from '../../src/ledger/index.js';
-import { partitionStats } from '../../src/sources/landing/partition-stats.js';
+import { changeLogWindowStats } from '../../src/sources/landing/partition-stats.js';
 import { EngineRawSink } from '../../src/sources/sinks/index.js';
 import { CHANGE_META_COLUMNS, type RawRow, type SourceLoader } from '../../src/sources/types.js';
 
@@ -123,18 +123,10 @@ function changeLog(engine: Engine, log: readonly Change[]): SourceLoader {
         dedupe,
       );
       if (!req.window) throw new Error('change logs are daily');
-      const { start, end } = req.window;
-      return partitionStats(
-        engine,
-        {
-          table,
-          where: '_commit_time >= CAST(? AS TIMESTAMPTZ) AND _commit_time < CAST(? AS TIMESTAMPTZ)',
-          params: [start, end],
-          key: `_lsn || ':' || CAST(_seq AS VARCHAR)`,
-          partition: { type: 'window', column: '_commit_time', start, end },
-        },
-        { source: 'inventory_db', watermark: '2026-11-04T00:00:00Z' },
-      );
+      return changeLogWindowStats(engine, table, req.window, {
+        source: 'inventory_db',
+        watermark: '2026-11-04T00:00:00Z',
+      });
     },
   };
 }

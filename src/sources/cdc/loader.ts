@@ -1,6 +1,6 @@
 import type { Engine } from '../../engines/index.js';
 import { KeyedLock } from '../../engines/core/keyed-lock.js';
-import { partitionStats } from '../landing/partition-stats.js';
+import { changeLogWindowStats } from '../landing/partition-stats.js';
 import type { PiiRules } from '../pii.js';
 import { EngineRawSink } from '../sinks/index.js';
 import type { IngestRequest, IngestResult, LandResult, SourceLoader, WatermarkReport } from '../types.js';
@@ -73,15 +73,10 @@ export class PostgresCdcLoader implements SourceLoader {
       const w = req.window;
       if (!w)
         throw new Error(`${req.assetKey}: ${this.opts.database} reports daily partitions by _commit_time`);
-      return partitionStats(
+      return changeLogWindowStats(
         this.opts.engine,
-        {
-          table: `raw.${this.opts.database}_${req.stream}_changes`,
-          where: '_commit_time >= CAST(? AS TIMESTAMPTZ) AND _commit_time < CAST(? AS TIMESTAMPTZ)',
-          params: [w.start, w.end],
-          key: `_lsn || ':' || CAST(_seq AS VARCHAR)`,
-          partition: { type: 'window', column: '_commit_time', ...w },
-        },
+        `raw.${this.opts.database}_${req.stream}_changes`,
+        w,
         watermark,
       );
     });

@@ -18,7 +18,7 @@ import {
 } from '../snowplow/index.js';
 import type { IngestRequest, IngestResult, LandResult, SourceLoader, WatermarkReport } from '../types.js';
 import { landedThrough, landFiles } from './landing-files.js';
-import { partitionStats } from './partition-stats.js';
+import { changeLogWindowStats, partitionStats, snowplowWindowStats } from './partition-stats.js';
 
 export { periodEnd } from './landing-files.js';
 
@@ -102,17 +102,7 @@ function debeziumLoader(o: LandingOptions, db: string): SourceLoader {
   };
   return loader(land, (req, watermark) => {
     const w = window(req);
-    return partitionStats(
-      o.engine,
-      {
-        table: `raw.${db}_${req.stream}_changes`,
-        where: '_commit_time >= CAST(? AS TIMESTAMPTZ) AND _commit_time < CAST(? AS TIMESTAMPTZ)',
-        params: [w.start, w.end],
-        key: `_lsn || ':' || CAST(_seq AS VARCHAR)`,
-        partition: { type: 'window', column: '_commit_time', ...w },
-      },
-      watermark,
-    );
+    return changeLogWindowStats(o.engine, `raw.${db}_${req.stream}_changes`, w, watermark);
   });
 }
 
@@ -171,17 +161,7 @@ function snowplowLoader(o: LandingOptions): SourceLoader {
   };
   return loader(land, (req, watermark) => {
     const w = window(req);
-    return partitionStats(
-      o.engine,
-      {
-        table: SNOWPLOW_EVENTS_TABLE,
-        where: 'derived_tstamp >= CAST(? AS TIMESTAMPTZ) AND derived_tstamp < CAST(? AS TIMESTAMPTZ)',
-        params: [w.start, w.end],
-        key: 'event_id',
-        partition: { type: 'window', column: 'derived_tstamp', ...w },
-      },
-      watermark,
-    );
+    return snowplowWindowStats(o.engine, w, watermark);
   });
 }
 

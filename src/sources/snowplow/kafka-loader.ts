@@ -1,12 +1,12 @@
 import { DateTime } from 'luxon';
 import type { Engine } from '../../engines/index.js';
-import { partitionStats } from '../landing/partition-stats.js';
+import { snowplowWindowStats } from '../landing/partition-stats.js';
 import { EngineRawSink } from '../sinks/index.js';
 import type { IngestResult, LandResult, RawSink, SourceLoader, WatermarkReport } from '../types.js';
 import { BulkDuckDbSink } from './duckdb-bulk-sink.js';
 import { SnowplowKafkaSource, type SnowplowIngestSummary } from './kafka.js';
 import { SnowplowLoader } from './loader.js';
-import { SNOWPLOW_EVENTS_TABLE, SNOWPLOW_SOURCE } from './schema.js';
+import { SNOWPLOW_SOURCE } from './schema.js';
 
 /**
  * Snowplow enriched events from Kafka as a `SourceLoader` (live mode): each call consumes what the topic held
@@ -157,17 +157,7 @@ export function createSnowplowKafkaLoader(options: SnowplowKafkaLoaderOptions): 
       if (!req.window) throw new Error(`${req.assetKey}: the Snowplow loader needs hourly partitions`);
       const w = req.window;
       await serialized(() => pass(req.heartbeat));
-      return partitionStats(
-        options.engine,
-        {
-          table: SNOWPLOW_EVENTS_TABLE,
-          where: 'derived_tstamp >= CAST(? AS TIMESTAMPTZ) AND derived_tstamp < CAST(? AS TIMESTAMPTZ)',
-          params: [w.start, w.end],
-          key: 'event_id',
-          partition: { type: 'window', column: 'derived_tstamp', ...w },
-        },
-        report(),
-      );
+      return snowplowWindowStats(options.engine, w, report());
     },
 
     land(heartbeat): Promise<LandResult> {

@@ -60,6 +60,8 @@ const sourceSchema = z.discriminatedUnion('type', [
       slot: z.string().regex(/^[a-z0-9_]+$/),
       tables: z.array(z.string()).min(1),
       pii: z.record(z.string(), z.enum(['drop', 'hash'])).default({}),
+      /** Logical decoding output plugin: pgoutput (built in, needs a publication, created) or wal2json. */
+      plugin: z.enum(['pgoutput', 'wal2json']).default('pgoutput'),
       /** Simulation hook: commit times from the simulator's replay-clock messages (docs/sources-cdc.md). */
       replayClock: z.boolean().default(false),
     })

@@ -41,11 +41,25 @@ export interface QuarantinedRecord {
 }
 
 /** Lands rows durably and idempotently: a row whose dedupe key is already present is not inserted again. */
+export interface RawWriteOptions {
+  /**
+   * A column whose value the dedupe key fixes (a change's `_commit_time`: every replay of it carries the
+   * same one). A sink may then look for already-landed keys only among rows whose value lies in the
+   * batch's range, instead of the whole table.
+   */
+  readonly pruneBy?: string;
+}
+
 export interface RawSink {
   /** Creates the table or adds new columns (additive drift); refuses incompatible type changes with an error. */
   ensureTable(table: string, columns: readonly RawColumn[], dedupeKey: readonly string[]): Promise<void>;
   /** Inserts in one transaction; returns how many rows were new. */
-  write(table: string, rows: readonly RawRow[], dedupeKey: readonly string[]): Promise<{ inserted: number }>;
+  write(
+    table: string,
+    rows: readonly RawRow[],
+    dedupeKey: readonly string[],
+    options?: RawWriteOptions,
+  ): Promise<{ inserted: number }>;
   /** Quarantine table `raw.quarantine`, deduplicated on (source, origin). */
   quarantine(records: readonly QuarantinedRecord[]): Promise<void>;
 }

@@ -1,6 +1,6 @@
 /**
  * Schema drift from a real PostgreSQL, for both sources (polling the slot, and the streaming replication
- * protocol): added columns appear downstream, dropped columns stay (NULL, with a warning), widening types are
+ * protocol) and both output plugins (pgoutput, wal2json): added columns appear downstream, dropped columns stay (NULL, with a warning), widening types are
  * widened, and an incompatible type change quarantines the batch, raises SchemaDriftError and leaves the slot
  * where it was until the raw table is fixed.
  */
@@ -21,6 +21,16 @@ const VARIANTS = [
     name: 'PostgresStreamCdcSource',
     slot: 'cdcs_drift',
     make: (c: PostgresCdcConfig) => new PostgresStreamCdcSource(c),
+  },
+  {
+    name: 'PostgresCdcSource over wal2json',
+    slot: 'cdcw_drift',
+    make: (c: PostgresCdcConfig) => new PostgresCdcSource({ ...c, plugin: 'wal2json' }),
+  },
+  {
+    name: 'PostgresStreamCdcSource over wal2json',
+    slot: 'cdcsw_drift',
+    make: (c: PostgresCdcConfig) => new PostgresStreamCdcSource({ ...c, plugin: 'wal2json' }),
   },
 ] as const;
 

@@ -1,6 +1,7 @@
 /**
  * Both PostgreSQL sources — PostgresCdcSource (polls the slot) and PostgresStreamCdcSource (the streaming
- * replication protocol) — against a real PostgreSQL 15 with wal2json: snapshot consistent with the slot,
+ * replication protocol) — with both output plugins (pgoutput, wal2json), against a real PostgreSQL 15:
+ * snapshot consistent with the slot,
  * insert/update/delete/truncate flows, crash between write and confirm, interrupted snapshots, heartbeat
  * watermarks on an idle database, a lost slot.
  */
@@ -52,6 +53,16 @@ const VARIANTS = [
     name: 'PostgresStreamCdcSource',
     slotPrefix: 'cdcs',
     make: (c: PostgresCdcConfig) => new PostgresStreamCdcSource(c),
+  },
+  {
+    name: 'PostgresCdcSource over wal2json',
+    slotPrefix: 'cdcw',
+    make: (c: PostgresCdcConfig) => new PostgresCdcSource({ ...c, plugin: 'wal2json' }),
+  },
+  {
+    name: 'PostgresStreamCdcSource over wal2json',
+    slotPrefix: 'cdcsw',
+    make: (c: PostgresCdcConfig) => new PostgresStreamCdcSource({ ...c, plugin: 'wal2json' }),
   },
 ] as const;
 

@@ -1,8 +1,9 @@
 /**
- * PostgresStreamCdcSource lands exactly the rows PostgresCdcSource lands: two slots on one database, the
- * same workload (many transactions, inserts, updates, deletes, a TOASTed column, numerics), the SQL source
- * into one warehouse and the stream into another, in small batches while the stream keeps running and
- * buffers ahead, with a crash injected between a write and its confirmation in the middle of the drain.
+ * PostgresStreamCdcSource lands exactly the rows PostgresCdcSource lands, and pgoutput exactly what wal2json
+ * decodes: three slots on one database, the same workload (many transactions, inserts, updates, deletes, a
+ * TOASTed column, numerics), the SQL source into one warehouse and the stream into another, in small
+ * batches while the stream keeps running and buffers ahead, with a crash injected between a write and its
+ * confirmation in the middle of the drain; a pgoutput stream into a third.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDuckDbEngine } from '../../src/engines/index.js';
@@ -34,16 +35,24 @@ async function warehouse(): Promise<{ engine: Engine; sink: EngineRawSink }> {
 const dump = async (engine: Engine, table: string) =>
   engine.query(`SELECT * FROM raw.inventory_db_${table}_changes WHERE _op <> 'r' ORDER BY _lsn, _seq`);
 
-describe('PostgresStreamCdcSource equals PostgresCdcSource', () => {
+describe('PostgresStreamCdcSource equals PostgresCdcSource, pgoutput equals wal2json', () => {
   it('lands the same rows, across batches, buffered transactions and a crash before confirm', async () => {
     const base = { url: db.url, database: 'inventory_db', tables: OLTP_TABLES.inventory_db };
     const a = await warehouse();
     const b = await warehouse();
-    const sql = new PostgresCdcSource({ ...base, slot: 'cdcs_eq_sql' });
+    const c = await warehouse();
+    const pgoutput = new PostgresStreamCdcSource({
+      ...base,
+      slot: 'cdcs_eq_pgoutput',
+      plugin: 'pgoutput',
+      holdSlot: true,
+    });
+    const sql = new PostgresCdcSource({ ...base, slot: 'cdcs_eq_sql', plugin: 'wal2json' });
     let confirms = 0;
     const crashing = new PostgresStreamCdcSource({
       ...base,
       slot: 'cdcs_eq_stream',
+      plugin: 'wal2json',
       holdSlot: true,
       hooks: {
         beforeConfirm: () => {
@@ -51,13 +60,19 @@ describe('PostgresStreamCdcSource equals PostgresCdcSource', () => {
         },
       },
     });
-    const stream = new PostgresStreamCdcSource({ ...base, slot: 'cdcs_eq_stream', holdSlot: true });
+    const stream = new PostgresStreamCdcSource({
+      ...base,
+      slot: 'cdcs_eq_stream',
+      plugin: 'wal2json',
+      holdSlot: true,
+    });
     try {
       await db.client.query(
         `INSERT INTO vendors (name, category, city, country) VALUES ('Hall', 'venue', 'Berlin', 'DE')`,
       );
       await sql.init(a.sink);
       await crashing.init(b.sink);
+      await pgoutput.init(c.sink);
       await db.client.query(
         `INSERT INTO listings (vendor_id, listing_type, title, description, city, price_cents, currency, capacity)
          VALUES (1, 'event_space', 'Hall', repeat('long ', 2000), 'Berlin', 100000, 'EUR', 80)`,
@@ -101,11 +116,16 @@ describe('PostgresStreamCdcSource equals PostgresCdcSource', () => {
       }
       expect(replayed).toBeGreaterThan(0); // the unconfirmed batch came again and inserted nothing
 
+      for (let i = 0; i < 100; i++)
+        if ((await pgoutput.pollBatch(c.sink, { maxChanges: 500 })).caughtUp) break;
+
       for (const table of ['listings', 'purchases']) {
         const left = await dump(a.engine, table);
         const right = await dump(b.engine, table);
         expect(right.length).toBeGreaterThan(0);
         expect(right).toEqual(left);
+        // Other slot, same commits: equal on every column, the commit LSN included.
+        expect(await dump(c.engine, table)).toEqual(left);
       }
       const purchases = await dump(b.engine, 'purchases');
       expect(purchases.filter((r) => r['_op'] === 'c')).toHaveLength(1000);
@@ -116,6 +136,8 @@ describe('PostgresStreamCdcSource equals PostgresCdcSource', () => {
       await db.client.query(`UPDATE vendors SET city = 'Paris' WHERE vendor_id = 1`);
       expect(await stream.pollBatch(b.sink)).toMatchObject({ changes: 1, inserted: 1, caughtUp: true });
     } finally {
+      await pgoutput.dropSlot().catch(() => undefined);
+      await pgoutput.close();
       await crashing.close();
       await stream.dropSlot().catch(() => undefined);
       await stream.close();

@@ -91,7 +91,7 @@ export class ChangeLander {
     for (const p of plans) {
       await this.ensure(p.raw, p.columns);
       const rows = p.records.map((r) => this.row(r));
-      const res = await this.sink.write(p.raw, rows, CHANGE_DEDUPE_KEY);
+      const res = await this.sink.write(p.raw, rows, CHANGE_DEDUPE_KEY, { pruneBy: '_commit_time' });
       tables[p.raw] = { changes: rows.length, inserted: res.inserted };
       inserted += res.inserted;
     }

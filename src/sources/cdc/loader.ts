@@ -5,10 +5,11 @@ import type { PiiRules } from '../pii.js';
 import { EngineRawSink } from '../sinks/index.js';
 import type { IngestRequest, IngestResult, LandResult, SourceLoader, WatermarkReport } from '../types.js';
 import type { SourceLogger } from './lander.js';
-import { PostgresCdcSource } from './postgres-source.js';
+import { PostgresStreamCdcSource } from './postgres-stream-source.js';
 
 /**
- * One OLTP database as a pipeline source: `ingest` lands everything new from the wal2json slot (the initial
+ * One OLTP database as a pipeline source, read through the streaming replication protocol (pgoutput by
+ * default; see PostgresStreamCdcSource): `ingest` lands everything new from the slot (the initial
  * snapshot on first use, then whole transactions until caught up, confirming each batch only after it is
  * written), then reports the requested daily partition of `raw.<database>_<stream>_changes` by
  * `_commit_time`. `land` is the same pass without a partition, for a continuous ingestion workflow.
@@ -26,6 +27,8 @@ export interface PostgresCdcLoaderOptions {
   readonly slot?: string;
   readonly pii?: PiiRules;
   readonly piiKey?: string;
+  /** Output plugin of the slot (default pgoutput; wal2json needs the extension on the server). */
+  readonly plugin?: 'pgoutput' | 'wal2json';
   /** Simulation hook (src/sources/cdc/replay-clock.ts); never set it for production databases. */
   readonly replayClock?: boolean;
   /** Decoded actions per batch (whole transactions). */
@@ -37,17 +40,18 @@ export interface PostgresCdcLoaderOptions {
 const locks = new KeyedLock();
 
 export class PostgresCdcLoader implements SourceLoader {
-  private readonly source: PostgresCdcSource;
+  private readonly source: PostgresStreamCdcSource;
   private readonly sink: EngineRawSink;
   private initialized = false;
 
   constructor(private readonly opts: PostgresCdcLoaderOptions) {
     this.sink = new EngineRawSink(opts.engine);
-    this.source = new PostgresCdcSource({
+    this.source = new PostgresStreamCdcSource({
       url: opts.url,
       slot: opts.slot ?? `tessera_${opts.database}`,
       database: opts.database,
       tables: opts.tables,
+      ...(opts.plugin ? { plugin: opts.plugin } : {}),
       ...(opts.pii ? { pii: opts.pii } : {}),
       ...(opts.piiKey ? { piiKey: opts.piiKey } : {}),
       ...(opts.replayClock ? { replayClock: true } : {}),

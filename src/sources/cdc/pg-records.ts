@@ -4,19 +4,23 @@ import { canonicalTimestamp, snapshotSeq } from './canonical.js';
 import type { ChangeRecord } from './change.js';
 import { pgLsnToHex } from './lsn.js';
 import { fromPg, rawTypeOf, type PgType, type PgTypeRegistry } from './pg-types.js';
-import type { Wal2JsonColumn, Wal2JsonChange, Wal2JsonTransaction } from './wal2json.js';
+import type { LogicalChange, LogicalColumn, LogicalTransaction } from './logical.js';
 
-/** Logical decoding (wal2json transactions, snapshot rows) → ChangeRecords. */
+/** Logical decoding (wal2json or pgoutput transactions, snapshot rows) → ChangeRecords. */
 
 export interface PgColumn {
   readonly name: string;
   readonly typeoid: number;
 }
 
-const OPS: Record<Wal2JsonChange['action'], ChangeOp> = { I: 'c', U: 'u', D: 'd', T: 't' };
+const OPS: Record<LogicalChange['action'], ChangeOp> = { I: 'c', U: 'u', D: 'd', T: 't' };
 
 export class PgRecordBuilder {
   private readonly columnCache = new Map<string, { columns: RawColumn[]; types: PgType[] }>();
+  private readonly lastShape = new Map<
+    string,
+    { cols: readonly PgColumn[]; shape: { columns: RawColumn[]; types: PgType[] } }
+  >();
 
   constructor(
     private readonly types: PgTypeRegistry,
@@ -24,7 +28,7 @@ export class PgRecordBuilder {
   ) {}
 
   /** Type OIDs in these transactions the registry does not know yet (enums, domains...). */
-  unknownOids(txs: readonly Wal2JsonTransaction[]): number[] {
+  unknownOids(txs: readonly LogicalTransaction[]): number[] {
     const out = new Set<number>();
     for (const tx of txs)
       for (const c of tx.changes)
@@ -34,36 +38,25 @@ export class PgRecordBuilder {
     return [...out];
   }
 
-  fromTransaction(tx: Wal2JsonTransaction): ChangeRecord[] {
+  fromTransaction(tx: LogicalTransaction): ChangeRecord[] {
     const lsn = pgLsnToHex(tx.endLsn);
     const commitTime = canonicalTimestamp(tx.commitTime);
-    return tx.changes.map((c, seq) => {
-      const op = OPS[c.action];
-      let image: readonly Wal2JsonColumn[] = [];
+    const out = new Array<ChangeRecord>(tx.changes.length);
+    for (let seq = 0; seq < tx.changes.length; seq++) {
+      const c = tx.changes[seq] as LogicalChange;
+      let image: readonly LogicalColumn[] = [];
       if (c.action === 'I') image = c.columns;
       else if (c.action === 'U') image = withUnchangedToast(c.columns, c.identity);
       else if (c.action === 'D') image = c.identity;
       const shape = this.shape(c.table, image);
       const values: Record<string, RawValue> = {};
       for (let i = 0; i < image.length; i++) {
-        const col = image[i] as Wal2JsonColumn;
+        const col = image[i] as LogicalColumn;
         values[col.name] = fromPg(shape.types[i] as PgType, col.value);
       }
-      const columns = shape.columns;
-      return {
-        table: c.table,
-        op,
-        lsn,
-        seq,
-        txid: tx.xid,
-        commitTime,
-        columns,
-        values,
-        fullImage: op === 'c',
-        origin: `${lsn}/${seq}`,
-        redactedInput: () => JSON.stringify(this.redact(c)),
-      };
-    });
+      out[seq] = new DecodedChange(this, c, lsn, seq, tx.xid, commitTime, shape.columns, values);
+    }
+    return out;
   }
 
   /** A snapshot row read as text in the column order of `columns`. */
@@ -98,8 +91,13 @@ export class PgRecordBuilder {
     return t;
   }
 
-  /** One RawColumn[] (and types) per distinct column list, shared by all changes that have it (cheap drift checks). */
+  /**
+   * One RawColumn[] (and types) per distinct column list, shared by all changes that have it (cheap drift
+   * checks). The table's last shape is compared column by column first: no key string per change.
+   */
   private shape(table: string, cols: readonly PgColumn[]): { columns: RawColumn[]; types: PgType[] } {
+    const last = this.lastShape.get(table);
+    if (last && sameColumns(last.cols, cols)) return last.shape;
     let key = table;
     for (const c of cols) key += `|${c.name}:${c.typeoid}`;
     let out = this.columnCache.get(key);
@@ -108,12 +106,14 @@ export class PgRecordBuilder {
       out = { columns: cols.map((c, i) => ({ name: c.name, type: rawTypeOf(types[i] as PgType) })), types };
       this.columnCache.set(key, out);
     }
+    this.lastShape.set(table, { cols: cols.map((c) => ({ name: c.name, typeoid: c.typeoid })), shape: out });
     return out;
   }
 
-  private redact(c: Wal2JsonChange): Wal2JsonChange {
+  /** The change as decoded, PII removed or hashed (for quarantine). */
+  redact(c: LogicalChange): LogicalChange {
     if (!this.pii.active || c.action === 'T') return c;
-    const cols = (list: readonly Wal2JsonColumn[]): Wal2JsonColumn[] =>
+    const cols = (list: readonly LogicalColumn[]): LogicalColumn[] =>
       list.flatMap((col) => {
         const action = this.pii.action(c.table, col.name);
         if (action === 'drop') return [];
@@ -128,14 +128,56 @@ export class PgRecordBuilder {
   }
 }
 
+/** A decoded change; a class rather than a literal with closures: built for every change of every batch. */
+class DecodedChange implements ChangeRecord {
+  readonly table: string;
+  readonly op: ChangeOp;
+
+  constructor(
+    private readonly builder: PgRecordBuilder,
+    private readonly change: LogicalChange,
+    readonly lsn: string,
+    readonly seq: number,
+    readonly txid: number,
+    readonly commitTime: string,
+    readonly columns: readonly RawColumn[],
+    readonly values: Readonly<Record<string, RawValue>>,
+  ) {
+    this.table = change.table;
+    this.op = OPS[change.action];
+  }
+
+  get fullImage(): boolean {
+    return this.op === 'c';
+  }
+
+  get origin(): string {
+    return `${this.lsn}/${this.seq}`;
+  }
+
+  redactedInput(): string {
+    return JSON.stringify(this.builder.redact(this.change));
+  }
+}
+
+function sameColumns(a: readonly PgColumn[], b: readonly PgColumn[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as PgColumn;
+    const y = b[i] as PgColumn;
+    if (x.name !== y.name || x.typeoid !== y.typeoid) return false;
+  }
+  return true;
+}
+
 /**
- * wal2json leaves unchanged TOASTed values out of an update's new image; with REPLICA IDENTITY FULL the
+ * wal2json and pgoutput leave unchanged TOASTed values out of an update's new image; with REPLICA IDENTITY FULL the
  * old image has them, so the row stays complete (one of the reasons history tables use FULL).
  */
 function withUnchangedToast(
-  columns: readonly Wal2JsonColumn[],
-  identity: readonly Wal2JsonColumn[] | undefined,
-): readonly Wal2JsonColumn[] {
+  columns: readonly LogicalColumn[],
+  identity: readonly LogicalColumn[] | undefined,
+): readonly LogicalColumn[] {
   if (!identity || identity.length <= columns.length) return columns;
   const have = new Set(columns.map((c) => c.name));
   const missing = identity.filter((c) => !have.has(c.name));

@@ -140,6 +140,11 @@ export function fromPg(t: PgType, value: unknown): RawValue {
       return canonicalTime(String(value));
     case 'array':
       return JSON.stringify(parsePgArray(String(value), t.elem ?? { oid: 25, kind: 'text' }));
+    case 'bytea': {
+      // PostgreSQL's text form `\x…` (snapshots, pgoutput, Debezium's decoder); wal2json drops the `\x`.
+      const text = String(value);
+      return text.startsWith('\\x') ? text : `\\x${text}`;
+    }
     default:
       return String(value);
   }

@@ -17,7 +17,7 @@ import {
 import { withReplayClock } from './replay-clock.js';
 import { ReplicationStream } from './replication-stream.js';
 import { parseTableRef } from './snapshot.js';
-import type { Wal2JsonTransaction } from './wal2json.js';
+import type { LogicalTransaction } from './logical.js';
 
 /**
  * PostgresCdcSource's contract (same config, init, pollBatch, dropSlot, close) over the streaming
@@ -51,7 +51,7 @@ export interface PostgresStreamCdcConfig extends PostgresCdcConfig {
 /** A poll waits at most this long for the walsender to reach the flush position it read. */
 const MAX_WAIT_MS = 10_000;
 /** A batch is landed in this many parts, to overlap building records with DuckDB's writes. */
-const LAND_PARTS = 4;
+const LAND_PARTS = 2;
 
 export class PostgresStreamCdcSource {
   private readonly inner: PostgresCdcSource;
@@ -74,6 +74,8 @@ export class PostgresStreamCdcSource {
       url: config.url,
       slot: config.slot,
       tables,
+      plugin: this.inner.plugin,
+      publication: this.inner.publication,
       maxBufferedChanges: config.maxBufferedChanges ?? 60_000,
       applicationName: `tessera-cdc-stream-${config.slot}`,
     });
@@ -194,8 +196,8 @@ export class PostgresStreamCdcSource {
    * confirmed before every part is written, so a failure in any part replays the whole batch (its written
    * parts insert nothing new).
    */
-  private async land(lander: ChangeLander, txs: readonly Wal2JsonTransaction[]): Promise<LandResult[]> {
-    const parts: Wal2JsonTransaction[][] = [];
+  private async land(lander: ChangeLander, txs: readonly LogicalTransaction[]): Promise<LandResult[]> {
+    const parts: LogicalTransaction[][] = [];
     const size = Math.max(1, Math.ceil(txs.length / LAND_PARTS));
     for (let i = 0; i < txs.length; i += size) parts.push(txs.slice(i, i + size));
     const out: LandResult[] = [];
@@ -216,7 +218,7 @@ export class PostgresStreamCdcSource {
   private async collect(
     target: bigint,
     maxChanges: number,
-  ): Promise<{ txs: Wal2JsonTransaction[]; caughtUp: boolean }> {
+  ): Promise<{ txs: LogicalTransaction[]; caughtUp: boolean }> {
     const deadline = Date.now() + MAX_WAIT_MS;
     let askedAt = 0;
     let keepalives = -1;

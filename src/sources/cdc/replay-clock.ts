@@ -1,5 +1,5 @@
 import { canonicalTimestamp } from './canonical.js';
-import type { Wal2JsonTransaction } from './wal2json.js';
+import type { LogicalTransaction } from './logical.js';
 
 /**
  * Simulation hook: a replayed history (the simulator writing weeks of activity into PostgreSQL in seconds)
@@ -14,7 +14,7 @@ export const REPLAY_CLOCK_PREFIX = 'tessera_replay_clock';
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
 
 /** The transaction with its commit time replaced by the replay clock's, when it carries one. */
-export function withReplayClock(tx: Wal2JsonTransaction): Wal2JsonTransaction {
+export function withReplayClock(tx: LogicalTransaction): LogicalTransaction {
   const clock = tx.messages.find((m) => m.prefix === REPLAY_CLOCK_PREFIX);
   if (!clock || !ISO_UTC.test(clock.content)) return tx;
   return { ...tx, commitTime: canonicalTimestamp(clock.content) };

@@ -1,23 +1,18 @@
 import pg from 'pg';
+import type { LogicalDecoder, LogicalTransaction } from './logical.js';
 import { parsePgLsn, type Lsn } from './lsn.js';
-import {
-  addTablesOption,
-  parseWal2jsonLean,
-  WAL2JSON_OPTIONS,
-  type Wal2JsonChange,
-  type Wal2JsonLogicalMessage,
-  type Wal2JsonTransaction,
-} from './wal2json.js';
+import { PgOutputDecoder, pgoutputOptions } from './pgoutput.js';
+import { addTablesOption, Wal2JsonDecoder, WAL2JSON_OPTIONS } from './wal2json.js';
 
 /**
- * A wal2json slot read through the streaming replication protocol (`START_REPLICATION SLOT … LOGICAL`) on a
+ * A logical slot (wal2json or pgoutput) read through the streaming replication protocol (`START_REPLICATION SLOT … LOGICAL`) on a
  * `replication: 'database'` connection. PostgreSQL decodes continuously while Node lands earlier batches;
  * each CopyData frame is parsed as it arrives (in the event loop's idle time, e.g. while DuckDB writes) and
  * assembled into whole transactions. Nothing is confirmed here until `confirm` is called, so the slot's
  * position (`confirmed_flush_lsn`) only moves past what the caller has durably landed.
  *
  * Frames (PostgreSQL protocol, "Streaming Replication Protocol"):
- *   XLogData 'w': int64 start, int64 end, int64 send time, then the plugin's output (one wal2json action).
+ *   XLogData 'w': int64 start, int64 end, int64 send time, then one message of the plugin's output.
  *   Keepalive 'k': int64 server WAL end (the walsender's sent position), int64 send time, byte reply-requested.
  *   Standby status update 'r' (ours): int64 write, int64 flush, int64 apply, int64 time, byte reply-requested.
  */
@@ -28,6 +23,9 @@ export interface ReplicationStreamOptions {
   readonly url: string;
   readonly slot: string;
   readonly tables: readonly { schema: string; name: string }[];
+  /** Output plugin of the slot; pgoutput reads the publication (default wal2json, filtered by `tables`). */
+  readonly plugin?: 'wal2json' | 'pgoutput';
+  readonly publication?: string;
   /** Pause reading from the socket above this many buffered changes (TCP backpressure stops the walsender). */
   readonly maxBufferedChanges: number;
   readonly applicationName: string;
@@ -37,19 +35,23 @@ export interface ReplicationStreamOptions {
 export function startReplicationSql(
   slot: string,
   tables: readonly { schema: string; name: string }[],
+  plugin: 'wal2json' | 'pgoutput' = 'wal2json',
+  publication = '',
 ): string {
   const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
-  const opts = [...WAL2JSON_OPTIONS, ['add-tables', addTablesOption(tables)] as const]
-    .map(([k, v]) => `"${k}" ${lit(v)}`)
-    .join(', ');
+  const options =
+    plugin === 'pgoutput'
+      ? pgoutputOptions(publication)
+      : [...WAL2JSON_OPTIONS, ['add-tables', addTablesOption(tables)] as const];
+  const opts = options.map(([k, v]) => `"${k}" ${lit(v)}`).join(', ');
   return `START_REPLICATION SLOT "${slot}" LOGICAL 0/0 (${opts})`;
 }
 
 export class ReplicationStream {
   private client: pg.Client | undefined;
-  private readonly ready: Wal2JsonTransaction[] = [];
+  private readonly ready: LogicalTransaction[] = [];
   private readyChanges = 0;
-  private open: { xid: number; changes: Wal2JsonChange[]; messages: Wal2JsonLogicalMessage[] } | undefined;
+  private readonly decoder: LogicalDecoder;
   private failure: Error | undefined;
   private paused = false;
   private confirmed: Lsn = 0n;
@@ -59,7 +61,9 @@ export class ReplicationStream {
   /** Keepalives received (a poll re-asks for one only after its previous request was answered). */
   keepalives = 0;
 
-  constructor(private readonly opts: ReplicationStreamOptions) {}
+  constructor(private readonly opts: ReplicationStreamOptions) {
+    this.decoder = opts.plugin === 'pgoutput' ? new PgOutputDecoder() : new Wal2JsonDecoder();
+  }
 
   get error(): Error | undefined {
     return this.failure;
@@ -111,13 +115,15 @@ export class ReplicationStream {
     await new Promise<void>((resolve, reject) => {
       con.once('replicationStart', () => resolve());
       // The query only ends when the stream does (an error, the server going away, or our close).
-      client.query(startReplicationSql(this.opts.slot, this.opts.tables)).then(
-        () => this.fail(new Error('replication stream ended')),
-        (e: Error) => {
-          this.fail(e);
-          reject(e);
-        },
-      );
+      client
+        .query(startReplicationSql(this.opts.slot, this.opts.tables, this.opts.plugin, this.opts.publication))
+        .then(
+          () => this.fail(new Error('replication stream ended')),
+          (e: Error) => {
+            this.fail(e);
+            reject(e);
+          },
+        );
     });
   }
 
@@ -145,11 +151,11 @@ export class ReplicationStream {
    * Removes whole transactions from the buffer, in commit order, until at least `maxChanges` changes are
    * taken (or the buffer is empty).
    */
-  take(maxChanges: number): Wal2JsonTransaction[] {
+  take(maxChanges: number): LogicalTransaction[] {
     let n = 0;
     let i = 0;
     while (i < this.ready.length && n < maxChanges)
-      n += (this.ready[i++] as Wal2JsonTransaction).changes.length + 1;
+      n += (this.ready[i++] as LogicalTransaction).changes.length + 1;
     const out = this.ready.splice(0, i);
     for (const tx of out) this.readyChanges -= tx.changes.length + 1;
     if (this.paused && this.readyChanges < this.opts.maxBufferedChanges / 2) {
@@ -171,7 +177,7 @@ export class ReplicationStream {
     this.client = undefined;
     this.ready.length = 0;
     this.readyChanges = 0;
-    this.open = undefined;
+    this.decoder.reset();
     this.paused = false;
     this.serverSent = 0n;
     if (!c) return;
@@ -185,7 +191,8 @@ export class ReplicationStream {
       const kind = buf[0];
       if (kind === 0x77) {
         // 'w' XLogData
-        this.onAction(buf.toString('utf8', 25));
+        const tx = this.decoder.push(buf.subarray(25));
+        if (tx) this.onTransaction(tx);
       } else if (kind === 0x6b) {
         // 'k' keepalive
         const sent = buf.readBigUInt64BE(1);
@@ -200,39 +207,12 @@ export class ReplicationStream {
     this.notify();
   }
 
-  private onAction(data: string): void {
-    const m = parseWal2jsonLean(data);
-    switch (m.action) {
-      case 'B':
-        if (this.open) throw new Error(`wal2json: BEGIN of ${m.xid} inside transaction ${this.open.xid}`);
-        this.open = { xid: m.xid, changes: [], messages: [] };
-        break;
-      case 'C': {
-        const open = this.open;
-        if (!open || open.xid !== m.xid) throw new Error(`wal2json: COMMIT of ${m.xid} without its BEGIN`);
-        this.open = undefined;
-        this.ready.push({
-          xid: m.xid,
-          commitLsn: m.lsn,
-          endLsn: m.nextlsn,
-          commitTime: m.timestamp,
-          changes: open.changes,
-          messages: open.messages,
-        });
-        this.readyChanges += open.changes.length + 1;
-        if (!this.paused && this.readyChanges >= this.opts.maxBufferedChanges) {
-          this.paused = true;
-          this.socket()?.pause();
-        }
-        break;
-      }
-      case 'M':
-        if (this.open && m.transactional) this.open.messages.push(m);
-        break;
-      default:
-        if (!this.open)
-          throw new Error(`wal2json: ${m.action} on ${m.schema}.${m.table} outside a transaction`);
-        this.open.changes.push(m);
+  private onTransaction(tx: LogicalTransaction): void {
+    this.ready.push(tx);
+    this.readyChanges += tx.changes.length + 1;
+    if (!this.paused && this.readyChanges >= this.opts.maxBufferedChanges) {
+      this.paused = true;
+      this.socket()?.pause();
     }
   }
 

@@ -33,14 +33,18 @@ export interface CreatedSlot {
   readonly connection: pg.Client;
 }
 
-export async function createSlotExportingSnapshot(url: string, slot: string): Promise<CreatedSlot> {
+export async function createSlotExportingSnapshot(
+  url: string,
+  slot: string,
+  plugin: 'wal2json' | 'pgoutput' = 'wal2json',
+): Promise<CreatedSlot> {
   // node-postgres passes `replication=database` in the startup packet; simple queries then accept
   // replication commands such as CREATE_REPLICATION_SLOT.
   const connection = new pg.Client({ connectionString: url, replication: 'database' } as pg.ClientConfig);
   await connection.connect();
   try {
     const res = await connection.query<{ consistent_point: string; snapshot_name: string }>(
-      `CREATE_REPLICATION_SLOT ${ident(slot)} LOGICAL wal2json EXPORT_SNAPSHOT`,
+      `CREATE_REPLICATION_SLOT ${ident(slot)} LOGICAL ${plugin} EXPORT_SNAPSHOT`,
     );
     const row = res.rows[0];
     if (!row?.snapshot_name) throw new Error(`CREATE_REPLICATION_SLOT ${slot} returned no snapshot`);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { LogicalDecoder } from './logical.js';
 
 /**
  * wal2json format-version 2 (one JSON document per action: B, I, U, D, T, M, C), read through
@@ -210,4 +211,47 @@ export function groupTransactions(messages: readonly Wal2JsonMessage[]): Wal2Jso
   }
   if (open) throw new Error(`wal2json: transaction ${open.xid} has no COMMIT in the peeked batch`);
   return out;
+}
+
+/**
+ * wal2json through the streaming protocol: one action per message, assembled into transactions as they
+ * arrive. The old image of an update is dropped when it adds nothing (parseWal2jsonLean).
+ */
+export class Wal2JsonDecoder implements LogicalDecoder {
+  private open: { xid: number; changes: Wal2JsonChange[]; messages: Wal2JsonLogicalMessage[] } | undefined;
+
+  reset(): void {
+    this.open = undefined;
+  }
+
+  push(message: Buffer): Wal2JsonTransaction | undefined {
+    const m = parseWal2jsonLean(message.toString('utf8'));
+    switch (m.action) {
+      case 'B':
+        if (this.open) throw new Error(`wal2json: BEGIN of ${m.xid} inside transaction ${this.open.xid}`);
+        this.open = { xid: m.xid, changes: [], messages: [] };
+        return undefined;
+      case 'C': {
+        const open = this.open;
+        if (!open || open.xid !== m.xid) throw new Error(`wal2json: COMMIT of ${m.xid} without its BEGIN`);
+        this.open = undefined;
+        return {
+          xid: m.xid,
+          commitLsn: m.lsn,
+          endLsn: m.nextlsn,
+          commitTime: m.timestamp,
+          changes: open.changes,
+          messages: open.messages,
+        };
+      }
+      case 'M':
+        if (this.open && m.transactional) this.open.messages.push(m);
+        return undefined;
+      default:
+        if (!this.open)
+          throw new Error(`wal2json: ${m.action} on ${m.schema}.${m.table} outside a transaction`);
+        this.open.changes.push(m);
+        return undefined;
+    }
+  }
 }

@@ -63,6 +63,7 @@ export function liveLoaders(o: LiveOptions): LiveLoaders {
         pii: s.pii,
         ...(o.piiKey ? { piiKey: o.piiKey } : {}),
         replayClock: s.replayClock,
+        plugin: s.plugin,
       });
       cdc.push(l);
       loaders[name] = l;

@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import type { Engine } from '../../engines/types.js';
-import type { QuarantinedRecord, RawColumn, RawColumnType, RawRow } from '../types.js';
+import type { QuarantinedRecord, RawColumn, RawColumnType, RawRow, RawWriteOptions } from '../types.js';
 import { planDrift } from './drift.js';
 import { firstPerKey, stageRows, withStagedFile } from './staging.js';
 import {
@@ -57,6 +57,43 @@ function tableRef(table: string): { schema: string; sql: string } {
 }
 
 const CHECKPOINTS = 'tessera_meta.source_checkpoints';
+
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
+/**
+ * The batch's min and max of the prune column as SQL literals, when every row has a value that orders as
+ * text the way the column orders: canonical ISO-8601 UTC for timestamps, or integers. Else undefined.
+ */
+function pruneRange(
+  rows: readonly RawRow[],
+  columns: readonly RawColumn[],
+  column: string,
+): { column: string; lo: string; hi: string } | undefined {
+  const type = columns.find((c) => c.name === column)?.type;
+  if (type === 'timestamp') {
+    let lo: string | undefined;
+    let hi: string | undefined;
+    for (const r of rows) {
+      const v = r[column];
+      if (typeof v !== 'string' || !ISO_UTC.test(v)) return undefined;
+      if (lo === undefined || v < lo) lo = v;
+      if (hi === undefined || v > hi) hi = v;
+    }
+    return lo && hi ? { column, lo: `TIMESTAMPTZ '${lo}'`, hi: `TIMESTAMPTZ '${hi}'` } : undefined;
+  }
+  if (type === 'bigint') {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const r of rows) {
+      const v = r[column];
+      if (typeof v !== 'number' || !Number.isSafeInteger(v)) return undefined;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    return lo <= hi ? { column, lo: String(lo), hi: String(hi) } : undefined;
+  }
+  return undefined;
+}
 
 export class EngineRawSink implements CdcSink {
   private readonly schemas = new Map<string, RawColumn[]>();
@@ -115,6 +152,7 @@ export class EngineRawSink implements CdcSink {
     table: string,
     rows: readonly RawRow[],
     dedupeKey: readonly string[],
+    options: RawWriteOptions = {},
   ): Promise<{ inserted: number }> {
     if (rows.length === 0) return { inserted: 0 };
     const columns = this.schemas.get(table) ?? (await this.describe(table));
@@ -123,10 +161,29 @@ export class EngineRawSink implements CdcSink {
     for (const name of Object.keys(rows[0] ?? {})) {
       if (!known.has(name)) throw new Error(`row column ${name} is not in ${table}; call ensureTable first`);
     }
-    const staged = stageRows(firstPerKey(rows, dedupeKey), columns);
-    const res = await withStagedFile(this.tmpDir, staged, (select) =>
-      this.engine.query<{ Count: number }>(`INSERT OR IGNORE INTO ${tableRef(table).sql} BY NAME ${select}`),
-    );
+    const unique = firstPerKey(rows, dedupeKey);
+    const prune = options.pruneBy ? pruneRange(unique, columns, options.pruneBy) : undefined;
+    const staged = stageRows(unique, columns);
+    const ref = tableRef(table).sql;
+    const res = await withStagedFile(this.tmpDir, staged, async (select) => {
+      if (prune && dedupeKey.length > 0) {
+        // Keys already landed are looked up among the rows in the batch's range of the prune column
+        // (zone maps skip the rest of the table), and a plain INSERT then only checks the primary key:
+        // measured ~30% cheaper than INSERT OR IGNORE. A key landed meanwhile by another writer fails the
+        // statement on the primary key (nothing written); INSERT OR IGNORE then settles it.
+        const match = dedupeKey.map((k) => `t.${q(k)} = s.${q(k)}`).join(' AND ');
+        const range = `t.${q(prune.column)} BETWEEN ${prune.lo} AND ${prune.hi}`;
+        try {
+          return await this.engine.query<{ Count: number }>(
+            `INSERT INTO ${ref} BY NAME SELECT s.* FROM (${select}) s ` +
+              `WHERE NOT EXISTS (SELECT 1 FROM ${ref} t WHERE ${range} AND ${match})`,
+          );
+        } catch (e) {
+          if (!/constraint|duplicate key/i.test(String(e))) throw e;
+        }
+      }
+      return this.engine.query<{ Count: number }>(`INSERT OR IGNORE INTO ${ref} BY NAME ${select}`);
+    });
     return { inserted: Number(res[0]?.Count ?? 0) };
   }
 

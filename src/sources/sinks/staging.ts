@@ -110,7 +110,7 @@ export async function withStagedFile<T>(
 
 /** Keeps the first row of each dedupe key (INSERT OR IGNORE refuses duplicates inside one statement). */
 export function firstPerKey(rows: readonly RawRow[], key: readonly string[]): readonly RawRow[] {
-  if (key.length === 0) return rows;
+  if (key.length === 0 || strictlyIncreasing(rows, key)) return rows;
   const seen = new Set<string>();
   const out: RawRow[] = [];
   const single = key.length === 1 ? (key[0] as string) : undefined;
@@ -122,4 +122,24 @@ export function firstPerKey(rows: readonly RawRow[], key: readonly string[]): re
     out.push(r);
   }
   return out.length === rows.length ? rows : out;
+}
+
+/**
+ * Rows already in strictly increasing key order (a change log in commit order: `_lsn`, then `_seq`) have
+ * no duplicate keys; checking that costs no allocation, unlike a set of key strings.
+ */
+function strictlyIncreasing(rows: readonly RawRow[], key: readonly string[]): boolean {
+  for (let i = 1; i < rows.length; i++) {
+    const a = rows[i - 1] as RawRow;
+    const b = rows[i] as RawRow;
+    let order = 0;
+    for (let k = 0; k < key.length && order === 0; k++) {
+      const x = a[key[k] as string];
+      const y = b[key[k] as string];
+      if (typeof x !== typeof y || (typeof x !== 'string' && typeof x !== 'number')) return false;
+      if (x !== y) order = (x as string | number) < (y as string | number) ? -1 : 1;
+    }
+    if (order >= 0) return false;
+  }
+  return true;
 }

@@ -31,7 +31,13 @@ import { PgTypeRegistry } from '../src/sources/cdc/pg-types.js';
 import { PostgresCdcSource } from '../src/sources/cdc/postgres-source.js';
 import { PostgresStreamCdcSource } from '../src/sources/cdc/postgres-stream-source.js';
 import { parseTableRef } from '../src/sources/cdc/snapshot.js';
-import { addTablesOption, groupTransactions, parseWal2json, PEEK_SQL } from '../src/sources/cdc/wal2json.js';
+import {
+  addTablesOption,
+  groupTransactions,
+  logicalFromWal2json,
+  parseWal2json,
+  PEEK_SQL,
+} from '../src/sources/cdc/wal2json.js';
 import { PEEK_PGOUTPUT_SQL, PgOutputDecoder } from '../src/sources/cdc/pgoutput.js';
 import { OLTP_TABLES } from '../src/sources/oltp/migrate.js';
 import { PiiPolicy } from '../src/sources/pii.js';
@@ -149,7 +155,8 @@ async function stages(url: string, engine: Engine): Promise<void> {
         : client.query<{ data: string | Buffer }>(PEEK_PGOUTPUT_SQL, ['bench_cdc', BATCH, 'bench_cdc']),
     );
     const txs = await step('parse', () => {
-      if (PLUGIN === 'wal2json') return groupTransactions(res.rows.map((r) => parseWal2json(String(r.data))));
+      if (PLUGIN === 'wal2json')
+        return groupTransactions(res.rows.map((r) => parseWal2json(String(r.data)))).map(logicalFromWal2json);
       const decoder = new PgOutputDecoder();
       return res.rows.flatMap((r) => decoder.push(r.data as Buffer) ?? []);
     });

@@ -4,11 +4,15 @@
  * PostgreSQL's text output (wal2json also gives numbers and booleans as JSON scalars; fromPg reads both).
  */
 
-export interface LogicalColumn {
-  readonly name: string;
-  readonly typeoid: number;
-  /** Text output of the type; JSON scalars from wal2json; undefined = not sent (unchanged TOAST). */
-  readonly value?: string | number | boolean | null;
+/**
+ * A row image as parallel arrays: column names and type OIDs (shared by every change of a relation while
+ * its shape holds, so they cost nothing per change) and the values.
+ */
+export interface LogicalImage {
+  readonly names: readonly string[];
+  readonly typeoids: readonly number[];
+  /** Text output of the type; JSON scalars from wal2json. Unchanged TOAST values are left out. */
+  readonly values: readonly (string | number | boolean | null)[];
 }
 
 interface Row {
@@ -17,14 +21,14 @@ interface Row {
 }
 
 export type LogicalChange =
-  | (Row & { readonly action: 'I'; readonly columns: readonly LogicalColumn[] })
+  | (Row & { readonly action: 'I'; readonly row: LogicalImage })
   | (Row & {
       readonly action: 'U';
-      readonly columns: readonly LogicalColumn[];
-      /** The old row (REPLICA IDENTITY FULL) or key, when the server sent it. */
-      readonly identity?: readonly LogicalColumn[];
+      readonly row: LogicalImage;
+      /** The old row (REPLICA IDENTITY FULL) or key, when the server sent it and it is needed. */
+      readonly old?: LogicalImage;
     })
-  | (Row & { readonly action: 'D'; readonly identity: readonly LogicalColumn[] })
+  | (Row & { readonly action: 'D'; readonly old: LogicalImage })
   | (Row & { readonly action: 'T' });
 
 /** `pg_logical_emit_message` output. */

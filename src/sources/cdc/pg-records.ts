@@ -4,7 +4,7 @@ import { canonicalTimestamp, snapshotSeq } from './canonical.js';
 import type { ChangeRecord } from './change.js';
 import { pgLsnToHex } from './lsn.js';
 import { fromPg, rawTypeOf, type PgType, type PgTypeRegistry } from './pg-types.js';
-import type { LogicalChange, LogicalColumn, LogicalTransaction } from './logical.js';
+import type { LogicalChange, LogicalImage, LogicalTransaction } from './logical.js';
 
 /** Logical decoding (wal2json or pgoutput transactions, snapshot rows) → ChangeRecords. */
 
@@ -16,10 +16,10 @@ export interface PgColumn {
 const OPS: Record<LogicalChange['action'], ChangeOp> = { I: 'c', U: 'u', D: 'd', T: 't' };
 
 export class PgRecordBuilder {
-  private readonly columnCache = new Map<string, { columns: RawColumn[]; types: PgType[] }>();
+  private readonly columnCache = new Map<string, Shape>();
   private readonly lastShape = new Map<
     string,
-    { cols: readonly PgColumn[]; shape: { columns: RawColumn[]; types: PgType[] } }
+    { names: readonly string[]; typeoids: readonly number[]; shape: Shape }
   >();
 
   constructor(
@@ -33,8 +33,8 @@ export class PgRecordBuilder {
     for (const tx of txs)
       for (const c of tx.changes)
         if (c.action !== 'T')
-          for (const col of c.action === 'D' ? c.identity : c.columns)
-            if (!this.types.get(col.typeoid)) out.add(col.typeoid);
+          for (const oid of (c.action === 'D' ? c.old : c.row).typeoids)
+            if (!this.types.get(oid)) out.add(oid);
     return [...out];
   }
 
@@ -44,16 +44,15 @@ export class PgRecordBuilder {
     const out = new Array<ChangeRecord>(tx.changes.length);
     for (let seq = 0; seq < tx.changes.length; seq++) {
       const c = tx.changes[seq] as LogicalChange;
-      let image: readonly LogicalColumn[] = [];
-      if (c.action === 'I') image = c.columns;
-      else if (c.action === 'U') image = withUnchangedToast(c.columns, c.identity);
-      else if (c.action === 'D') image = c.identity;
-      const shape = this.shape(c.table, image);
+      let image: LogicalImage = EMPTY;
+      if (c.action === 'I') image = c.row;
+      else if (c.action === 'U') image = withUnchangedToast(c.row, c.old);
+      else if (c.action === 'D') image = c.old;
+      const shape = this.shapeOf(c.table, image.names, image.typeoids);
       const values: Record<string, RawValue> = {};
-      for (let i = 0; i < image.length; i++) {
-        const col = image[i] as LogicalColumn;
-        values[col.name] = fromPg(shape.types[i] as PgType, col.value);
-      }
+      const names = image.names;
+      for (let i = 0; i < names.length; i++)
+        values[names[i] as string] = fromPg(shape.types[i] as PgType, image.values[i]);
       out[seq] = new DecodedChange(this, c, lsn, seq, tx.xid, commitTime, shape.columns, values);
     }
     return out;
@@ -77,7 +76,11 @@ export class PgRecordBuilder {
       seq,
       txid: null,
       commitTime: time,
-      columns: this.shape(table, columns).columns,
+      columns: this.shapeOf(
+        table,
+        columns.map((c) => c.name),
+        columns.map((c) => c.typeoid),
+      ).columns,
       values,
       fullImage: true,
       origin: `${lsn}/${seq}`,
@@ -93,38 +96,41 @@ export class PgRecordBuilder {
 
   /**
    * One RawColumn[] (and types) per distinct column list, shared by all changes that have it (cheap drift
-   * checks). The table's last shape is compared column by column first: no key string per change.
+   * checks). The table's last column list is recognised by identity (pgoutput shares a relation's arrays),
+   * then column by column: no key string per change.
    */
-  private shape(table: string, cols: readonly PgColumn[]): { columns: RawColumn[]; types: PgType[] } {
+  private shapeOf(table: string, names: readonly string[], typeoids: readonly number[]): Shape {
     const last = this.lastShape.get(table);
-    if (last && sameColumns(last.cols, cols)) return last.shape;
+    if (last && sameList(last.names, names) && sameList(last.typeoids, typeoids)) return last.shape;
     let key = table;
-    for (const c of cols) key += `|${c.name}:${c.typeoid}`;
+    for (let i = 0; i < names.length; i++) key += `|${names[i]}:${typeoids[i]}`;
     let out = this.columnCache.get(key);
     if (!out) {
-      const types = cols.map((c) => this.type(c.typeoid));
-      out = { columns: cols.map((c, i) => ({ name: c.name, type: rawTypeOf(types[i] as PgType) })), types };
+      const types = typeoids.map((oid) => this.type(oid));
+      out = { columns: names.map((name, i) => ({ name, type: rawTypeOf(types[i] as PgType) })), types };
       this.columnCache.set(key, out);
     }
-    this.lastShape.set(table, { cols: cols.map((c) => ({ name: c.name, typeoid: c.typeoid })), shape: out });
+    this.lastShape.set(table, { names, typeoids, shape: out });
     return out;
   }
 
-  /** The change as decoded, PII removed or hashed (for quarantine). */
-  redact(c: LogicalChange): LogicalChange {
-    if (!this.pii.active || c.action === 'T') return c;
-    const cols = (list: readonly LogicalColumn[]): LogicalColumn[] =>
-      list.flatMap((col) => {
-        const action = this.pii.action(c.table, col.name);
+  /** The change as decoded, in wal2json's shape, PII removed or hashed (for quarantine). */
+  redact(c: LogicalChange): object {
+    const cols = (image: LogicalImage) =>
+      image.names.flatMap((name, i) => {
+        const typeoid = image.typeoids[i];
+        const value = image.values[i] ?? null;
+        const action = this.pii.active ? this.pii.action(c.table, name) : undefined;
         if (action === 'drop') return [];
-        if (action === 'hash')
-          return [{ ...col, name: `${col.name}_hash`, value: this.pii.hash(col.value ?? null) }];
-        return [col];
+        if (action === 'hash') return [{ name: `${name}_hash`, typeoid, value: this.pii.hash(value) }];
+        return [{ name, typeoid, value }];
       });
-    if (c.action === 'D') return { ...c, identity: cols(c.identity) };
+    const head = { action: c.action, schema: c.schema, table: c.table };
+    if (c.action === 'D') return { ...head, identity: cols(c.old) };
     if (c.action === 'U')
-      return { ...c, columns: cols(c.columns), ...(c.identity ? { identity: cols(c.identity) } : {}) };
-    return { ...c, columns: cols(c.columns) };
+      return { ...head, columns: cols(c.row), ...(c.old ? { identity: cols(c.old) } : {}) };
+    if (c.action === 'I') return { ...head, columns: cols(c.row) };
+    return head;
   }
 }
 
@@ -160,26 +166,32 @@ class DecodedChange implements ChangeRecord {
   }
 }
 
-function sameColumns(a: readonly PgColumn[], b: readonly PgColumn[]): boolean {
+function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as PgColumn;
-    const y = b[i] as PgColumn;
-    if (x.name !== y.name || x.typeoid !== y.typeoid) return false;
-  }
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
+type Shape = { columns: RawColumn[]; types: PgType[] };
+
+const EMPTY: LogicalImage = { names: [], typeoids: [], values: [] };
+
 /**
- * wal2json and pgoutput leave unchanged TOASTed values out of an update's new image; with REPLICA IDENTITY FULL the
- * old image has them, so the row stays complete (one of the reasons history tables use FULL).
+ * wal2json and pgoutput leave unchanged TOASTed values out of an update's new image; with REPLICA IDENTITY
+ * FULL the old image has them, so the row stays complete (one of the reasons history tables use FULL).
  */
-function withUnchangedToast(
-  columns: readonly LogicalColumn[],
-  identity: readonly LogicalColumn[] | undefined,
-): readonly LogicalColumn[] {
-  if (!identity || identity.length <= columns.length) return columns;
-  const have = new Set(columns.map((c) => c.name));
-  const missing = identity.filter((c) => !have.has(c.name));
-  return missing.length === 0 ? columns : [...columns, ...missing];
+function withUnchangedToast(row: LogicalImage, old: LogicalImage | undefined): LogicalImage {
+  if (!old || old.names.length <= row.names.length) return row;
+  const have = new Set(row.names);
+  const names = [...row.names];
+  const typeoids = [...row.typeoids];
+  const values = [...row.values];
+  old.names.forEach((name, i) => {
+    if (have.has(name)) return;
+    names.push(name);
+    typeoids.push(old.typeoids[i] as number);
+    values.push(old.values[i] ?? null);
+  });
+  return names.length === row.names.length ? row : { names, typeoids, values };
 }

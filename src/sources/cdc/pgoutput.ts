@@ -1,8 +1,8 @@
 import { formatPgLsn } from './lsn.js';
 import type {
   LogicalChange,
-  LogicalColumn,
   LogicalDecoder,
+  LogicalImage,
   LogicalMessage,
   LogicalTransaction,
 } from './logical.js';
@@ -164,7 +164,7 @@ export class PgOutputDecoder implements LogicalDecoder {
       case 'I': {
         const rel = this.relation(r.u32());
         expect(r.u8(), 'N', 'INSERT');
-        this.change({ action: 'I', schema: rel.schema, table: rel.table, columns: tuple(r, rel, false) });
+        this.change({ action: 'I', schema: rel.schema, table: rel.table, row: tuple(r, rel, false) });
         return undefined;
       }
       case 'U': {
@@ -179,20 +179,20 @@ export class PgOutputDecoder implements LogicalDecoder {
           flag = String.fromCharCode(r.u8());
         }
         if (flag !== 'N') throw new Error(`pgoutput: UPDATE with tuple marker ${flag}`);
-        const columns = tuple(r, rel, false);
-        let identity: LogicalColumn[] | undefined;
-        if (old && columns.length < rel.names.length) {
+        const row = tuple(r, rel, false);
+        let oldRow: LogicalImage | undefined;
+        if (old && row.names.length < rel.names.length) {
           const end = r.pos;
           r.pos = old.at;
-          identity = tuple(r, rel, old.keyOnly);
+          oldRow = tuple(r, rel, old.keyOnly);
           r.pos = end;
         }
         this.change({
           action: 'U',
           schema: rel.schema,
           table: rel.table,
-          columns,
-          ...(identity ? { identity } : {}),
+          row,
+          ...(oldRow ? { old: oldRow } : {}),
         });
         return undefined;
       }
@@ -204,7 +204,7 @@ export class PgOutputDecoder implements LogicalDecoder {
           action: 'D',
           schema: rel.schema,
           table: rel.table,
-          identity: tuple(r, rel, flag === 'K'),
+          old: tuple(r, rel, flag === 'K'),
         });
         return undefined;
       }
@@ -263,26 +263,41 @@ function expect(byte: number, want: string, what: string): void {
 /**
  * A tuple's columns. Unchanged TOAST values are left out, as wal2json does (the builder restores them from
  * a full old image). A key tuple (`K`) lists every column but only the key ones carry values: keep those,
- * which is wal2json's `identity` under REPLICA IDENTITY DEFAULT.
+ * which is wal2json's `identity` under REPLICA IDENTITY DEFAULT. A complete tuple shares the relation's
+ * name and type arrays.
  */
-function tuple(r: Reader, rel: Relation, keyOnly: boolean): LogicalColumn[] {
+function tuple(r: Reader, rel: Relation, keyOnly: boolean): LogicalImage {
   const n = r.i16();
   if (n > rel.names.length)
     throw new Error(`pgoutput: tuple of ${rel.table} has ${n} columns, relation ${rel.names.length}`);
-  const out: LogicalColumn[] = [];
+  const values = new Array<string | null>(n);
+  let complete = n === rel.names.length && !keyOnly;
+  let skipped: boolean[] | undefined;
   for (let i = 0; i < n; i++) {
     const kind = r.u8();
-    let value: string | null | undefined;
-    if (kind === 0x6e)
-      value = null; // 'n'
-    else if (kind === 0x75)
-      value = undefined; // 'u'
-    else if (kind === 0x74)
-      value = r.text(r.i32()); // 't'
-    else
+    if (kind === 0x74) {
+      // 't': length and text
+      const length = r.i32();
+      values[i] = r.text(length);
+    } else if (kind === 0x6e)
+      values[i] = null; // 'n'
+    else if (kind === 0x75) {
+      // 'u': unchanged TOAST, not sent
+      complete = false;
+      (skipped ??= new Array<boolean>(n).fill(false))[i] = true;
+      values[i] = null;
+    } else
       throw new Error(`pgoutput: column kind ${String.fromCharCode(kind)} (binary values are not requested)`);
-    if (value === undefined || (keyOnly && !rel.key[i])) continue;
-    out.push({ name: rel.names[i] as string, typeoid: rel.typeoids[i] as number, value });
   }
-  return out;
+  if (complete) return { names: rel.names, typeoids: rel.typeoids, values };
+  const names: string[] = [];
+  const typeoids: number[] = [];
+  const kept: (string | null)[] = [];
+  for (let i = 0; i < n; i++) {
+    if (skipped?.[i] || (keyOnly && !rel.key[i])) continue;
+    names.push(rel.names[i] as string);
+    typeoids.push(rel.typeoids[i] as number);
+    kept.push(values[i] ?? null);
+  }
+  return { names, typeoids, values: kept };
 }

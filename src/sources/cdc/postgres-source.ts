@@ -21,7 +21,13 @@ import {
 } from './snapshot.js';
 import type { LogicalTransaction } from './logical.js';
 import { PEEK_PGOUTPUT_SQL, PgOutputDecoder } from './pgoutput.js';
-import { addTablesOption, groupTransactions, parseWal2json, PEEK_SQL } from './wal2json.js';
+import {
+  addTablesOption,
+  groupTransactions,
+  logicalFromWal2json,
+  parseWal2json,
+  PEEK_SQL,
+} from './wal2json.js';
 
 /**
  * Change data capture from one PostgreSQL database through a logical replication slot, decoded by
@@ -275,7 +281,7 @@ export class PostgresCdcSource {
         addTablesOption(this.tables),
       ]);
       return {
-        grouped: groupTransactions(res.rows.map((r) => parseWal2json(r.data))),
+        grouped: groupTransactions(res.rows.map((r) => parseWal2json(r.data))).map(logicalFromWal2json),
         rows: res.rows.length,
       };
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { LogicalDecoder } from './logical.js';
+import type { LogicalChange, LogicalDecoder, LogicalImage, LogicalTransaction } from './logical.js';
 
 /**
  * wal2json format-version 2 (one JSON document per action: B, I, U, D, T, M, C), read through
@@ -224,7 +224,7 @@ export class Wal2JsonDecoder implements LogicalDecoder {
     this.open = undefined;
   }
 
-  push(message: Buffer): Wal2JsonTransaction | undefined {
+  push(message: Buffer): LogicalTransaction | undefined {
     const m = parseWal2jsonLean(message.toString('utf8'));
     switch (m.action) {
       case 'B':
@@ -235,14 +235,14 @@ export class Wal2JsonDecoder implements LogicalDecoder {
         const open = this.open;
         if (!open || open.xid !== m.xid) throw new Error(`wal2json: COMMIT of ${m.xid} without its BEGIN`);
         this.open = undefined;
-        return {
+        return logicalFromWal2json({
           xid: m.xid,
           commitLsn: m.lsn,
           endLsn: m.nextlsn,
           commitTime: m.timestamp,
           changes: open.changes,
           messages: open.messages,
-        };
+        });
       }
       case 'M':
         if (this.open && m.transactional) this.open.messages.push(m);
@@ -254,4 +254,35 @@ export class Wal2JsonDecoder implements LogicalDecoder {
         return undefined;
     }
   }
+}
+
+function image(columns: readonly Wal2JsonColumn[]): LogicalImage {
+  return {
+    names: columns.map((c) => c.name),
+    typeoids: columns.map((c) => c.typeoid),
+    values: columns.map((c) => c.value ?? null),
+  };
+}
+
+/** A wal2json transaction in the capture's plugin-neutral shape (logical.ts). */
+export function logicalFromWal2json(tx: Wal2JsonTransaction): LogicalTransaction {
+  const changes = tx.changes.map((c): LogicalChange => {
+    const row = { schema: c.schema, table: c.table };
+    switch (c.action) {
+      case 'I':
+        return { ...row, action: 'I', row: image(c.columns) };
+      case 'U':
+        return {
+          ...row,
+          action: 'U',
+          row: image(c.columns),
+          ...(c.identity ? { old: image(c.identity) } : {}),
+        };
+      case 'D':
+        return { ...row, action: 'D', old: image(c.identity) };
+      default:
+        return { ...row, action: 'T' };
+    }
+  });
+  return { ...tx, changes };
 }

@@ -174,6 +174,21 @@ suite('Snowplow Kafka loader against a real broker', () => {
       expect((await restarted.land(noop)).reopened).toEqual([
         { stream: 'enriched', partitionKey: '2026-11-24T10' },
       ]);
+      // Without state handed over, a new loader finds what the last pass saved in the warehouse.
+      const fromCheckpoint = createSnowplowKafkaLoader({
+        engine: db,
+        brokers,
+        topic,
+        groupId: `${topic}-g`,
+        allowedLatenessMinutes: 15,
+      });
+      await send(1, [event('b-late-2', '2026-11-24T10:55:00.000Z')]);
+      expect(await fromCheckpoint.land(noop)).toMatchObject({
+        landed: 1,
+        watermark: { watermark: '2026-11-24T12:10:00.000Z' },
+        reopened: [{ stream: 'enriched', partitionKey: '2026-11-24T10' }],
+      });
+      expect(fromCheckpoint.watermarkState()).toEqual(restarted.watermarkState());
     } finally {
       await producer.disconnect();
     }

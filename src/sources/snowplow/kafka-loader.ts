@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { z } from 'zod';
 import type { Engine } from '../../engines/index.js';
 import { snowplowWindowStats } from '../landing/partition-stats.js';
 import { EngineRawSink } from '../sinks/index.js';
@@ -18,7 +19,9 @@ import { SNOWPLOW_SOURCE } from './schema.js';
  * offset the pass started from) and its latest event is more than the allowed lateness behind the newest event
  * of any partition. The rule is in event time, so replays decide the same. An event that later arrives on an
  * idle partition for a hour already closed is late: that hour is reported re-opened. The watermark never moves
- * back.
+ * back. The state behind it (latest event time per partition, the watermark reported) is kept in the
+ * warehouse's checkpoint table after every pass, before the pass returns, so a restarted worker resumes it:
+ * a crash in between leaves it behind the committed offsets, which only makes the watermark more cautious.
  */
 
 export interface SnowplowKafkaLoaderOptions {
@@ -43,7 +46,10 @@ export interface SnowplowKafkaLoaderOptions {
   readonly sink?: RawSink;
   /** Asset ingest stream named in `LandResult.reopened` (default `enriched`, as `raw.snowplow_events`). */
   readonly stream?: string;
-  /** State from `watermarkState()` of an earlier process, so a restart keeps the watermark and closed hours. */
+  /**
+   * State from `watermarkState()` of an earlier process. Default: what the last pass of this topic and
+   * group saved in the engine's checkpoint table (DuckDB engines; other engines keep it in memory only).
+   */
   readonly watermarkState?: SnowplowKafkaWatermarkState;
 }
 
@@ -53,6 +59,11 @@ export interface SnowplowKafkaWatermarkState {
   /** The watermark last reported. */
   readonly watermark?: string;
 }
+
+const stateSchema = z.object({
+  streams: z.record(z.string(), z.string()),
+  watermark: z.string().optional(),
+});
 
 export interface SnowplowKafkaLoader extends SourceLoader {
   land(heartbeat: () => void): Promise<LandResult>;
@@ -119,6 +130,24 @@ export function createSnowplowKafkaLoader(options: SnowplowKafkaLoaderOptions): 
     ...(options.clientId !== undefined ? { clientId: options.clientId } : {}),
   });
   let reported = options.watermarkState?.watermark;
+  const checkpoints = options.engine.name === 'duckdb' ? new EngineRawSink(options.engine) : undefined;
+  const checkpointKey = `snowplow-kafka:${options.topic}:${options.groupId}`;
+  let restored = options.watermarkState !== undefined;
+
+  const state = (): SnowplowKafkaWatermarkState => ({
+    streams: loader.watermark.snapshot(),
+    ...(reported !== undefined ? { watermark: reported } : {}),
+  });
+
+  async function restore(): Promise<void> {
+    if (restored || !checkpoints) return;
+    const saved = await checkpoints.getCheckpoint(checkpointKey);
+    restored = true;
+    if (!saved) return;
+    const parsed = stateSchema.parse(JSON.parse(saved));
+    for (const [s, ts] of Object.entries(parsed.streams)) loader.watermark.observe(s, ts);
+    reported = parsed.watermark ?? reported;
+  }
   // Hours re-opened by passes (also those an ingest() ran) that land() has not reported yet.
   const reopened = new Set<string>();
   let queue: Promise<unknown> = Promise.resolve();
@@ -127,6 +156,7 @@ export function createSnowplowKafkaLoader(options: SnowplowKafkaLoaderOptions): 
     reported === undefined ? undefined : { source: SNOWPLOW_SOURCE, watermark: reported };
 
   async function pass(heartbeat: () => void): Promise<SnowplowIngestSummary> {
+    await restore();
     const before = reported;
     const summary = await source.ingestUntilCaughtUp(options.passTimeoutMs ?? 120_000, { heartbeat });
     const pending = new Set(summary.pendingPartitions);
@@ -142,6 +172,7 @@ export function createSnowplowKafkaLoader(options: SnowplowKafkaLoaderOptions): 
     // Closed against what was reported before this pass: only then can a reader have seen the hour.
     if (before !== undefined)
       for (const h of summary.touchedHours) if (hourClosedAt(h, before, lateness)) reopened.add(h);
+    await checkpoints?.putCheckpoint(checkpointKey, JSON.stringify(state()));
     return summary;
   }
 
@@ -175,11 +206,6 @@ export function createSnowplowKafkaLoader(options: SnowplowKafkaLoaderOptions): 
       });
     },
 
-    watermarkState(): SnowplowKafkaWatermarkState {
-      return {
-        streams: loader.watermark.snapshot(),
-        ...(reported !== undefined ? { watermark: reported } : {}),
-      };
-    },
+    watermarkState: state,
   };
 }

@@ -12,6 +12,7 @@ import { PostgresCdcSource } from '../../src/sources/cdc/postgres-source.js';
 import { PostgresStreamCdcSource } from '../../src/sources/cdc/postgres-stream-source.js';
 import { OLTP_TABLES } from '../../src/sources/oltp/migrate.js';
 import { EngineRawSink } from '../../src/sources/sinks/engine-sink.js';
+import { eventually } from '../helpers/eventually.js';
 import { scratchDatabase, type ScratchDatabase } from '../helpers/postgres.js';
 
 let db: ScratchDatabase;
@@ -143,6 +144,43 @@ describe('PostgresStreamCdcSource equals PostgresCdcSource, pgoutput equals wal2
       await stream.close();
       await sql.dropSlot().catch(() => undefined);
       await sql.close();
+    }
+  });
+});
+
+describe('PostgresStreamCdcSource holding the slot between polls', () => {
+  it('keeps one walsender across polls that come within holdSlot ms, and frees the slot after', async () => {
+    const { sink } = await warehouse();
+    const src = new PostgresStreamCdcSource({
+      url: db.url,
+      database: 'inventory_db',
+      tables: OLTP_TABLES.inventory_db,
+      slot: 'cdcs_hold',
+      holdSlot: 400,
+    });
+    const walsender = async () =>
+      (
+        await db.client.query<{ pid: number | null }>(
+          `SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = 'cdcs_hold'`,
+        )
+      ).rows[0]?.pid ?? null;
+    try {
+      await src.init(sink);
+      await src.pollBatch(sink);
+      const first = await walsender();
+      expect(first).not.toBeNull();
+      await db.client.query(`UPDATE vendors SET city = city WHERE vendor_id = 1`);
+      expect(await src.pollBatch(sink)).toMatchObject({ changes: 1, caughtUp: true });
+      expect(await walsender()).toBe(first); // the same stream: no restart
+      await eventually(async () => ((await walsender()) === null ? true : undefined), 5_000);
+      // A later poll starts a new stream and still sees everything.
+      await db.client.query(
+        `INSERT INTO vendors (name, category, city, country) VALUES ('Late', 'venue', 'Rome', 'IT')`,
+      );
+      expect(await src.pollBatch(sink)).toMatchObject({ changes: 1, inserted: 1, caughtUp: true });
+    } finally {
+      await src.dropSlot().catch(() => undefined);
+      await src.close();
     }
   });
 });

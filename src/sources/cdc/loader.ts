@@ -31,6 +31,12 @@ export interface PostgresCdcLoaderOptions {
   readonly plugin?: 'pgoutput' | 'wal2json';
   /** Simulation hook (src/sources/cdc/replay-clock.ts); never set it for production databases. */
   readonly replayClock?: boolean;
+  /**
+   * Keep the replication stream (and the slot) this long after a pass, so passes that come sooner (a
+   * continuous ingestion every few seconds) skip the restart. Default 10,000 ms; 0 frees the slot after
+   * every pass.
+   */
+  readonly holdSlotMs?: number;
   /** Decoded actions per batch (whole transactions). */
   readonly maxChanges?: number;
   readonly logger?: SourceLogger;
@@ -51,6 +57,7 @@ export class PostgresCdcLoader implements SourceLoader {
       slot: opts.slot ?? `tessera_${opts.database}`,
       database: opts.database,
       tables: opts.tables,
+      holdSlot: opts.holdSlotMs === 0 ? false : (opts.holdSlotMs ?? 10_000),
       ...(opts.plugin ? { plugin: opts.plugin } : {}),
       ...(opts.pii ? { pii: opts.pii } : {}),
       ...(opts.piiKey ? { piiKey: opts.piiKey } : {}),

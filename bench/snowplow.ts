@@ -5,7 +5,9 @@
  *   [BENCH_DUCKDB_THREADS=n] [BENCH_SNOWPLOW_MODE=all|files] npx tsx bench/snowplow.ts [events=300000] [batch=20000] [repeats=3]
  *
  * `files` mode (also part of `all`): the lines written to one landing file, then file → table through the JS
- * path (`ingestSnowplowFile`, as the landing loader) and the DuckDB-native path (`ingestSnowplowFileNative`).
+ * path (`ingestSnowplowFile`, as the landing loader) and the DuckDB-native path (`ingestSnowplowFileNative`):
+ * into an empty table, and into one already holding another file's events (the steady state: dedupe then
+ * checks every event against those already landed). `BENCH_SNOWPLOW_PATHS=native` skips the JS path.
  *
  * Each configuration runs `repeats` times on a fresh in-memory DuckDB; best and median are printed. The dev
  * machine is shared, so wall-clock rates move with its load; the CPU figures do much less: `js` is the main
@@ -17,6 +19,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDuckDbEngine } from '../src/engines/index.js';
+import type { Engine } from '../src/engines/types.js';
 import { EngineRawSink } from '../src/sources/sinks/engine-sink.js';
 import { BulkDuckDbSink } from '../src/sources/snowplow/duckdb-bulk-sink.js';
 import { ingestSnowplowFileNative } from '../src/sources/snowplow/duckdb-native.js';
@@ -38,6 +41,7 @@ const batchSize = Number(process.argv[3] ?? 20_000);
 const repeats = Number(process.argv[4] ?? 3);
 /** DuckDB worker threads (default: DuckDB's own, all cores). */
 const mode = process.env['BENCH_SNOWPLOW_MODE'] ?? 'all';
+const paths = (process.env['BENCH_SNOWPLOW_PATHS'] ?? 'js,native').split(',');
 const threads = process.env['BENCH_DUCKDB_THREADS']
   ? { threads: Number(process.env['BENCH_DUCKDB_THREADS']) }
   : {};
@@ -144,18 +148,24 @@ async function files(lines: readonly string[]): Promise<void> {
   const dir = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'tessera-bench-snowplow-'));
   const file = join(dir, 'events.tsv');
   await writeFile(file, lines.join('\n') + '\n');
+  // Another file's events (other ids, same shape), landed untimed before the timed file in the steady state.
+  const prior = join(dir, 'prior.tsv');
+  await writeFile(prior, lines.map((l) => l.replace('-bench-', '-prior-')).join('\n') + '\n');
   try {
-    for (const path of ['js', 'native'] as const) {
-      const runs: Run[] = [];
-      for (let i = 0; i < repeats; i++) runs.push(await fromFile(file, path));
-      report(`file → table, ${path} path`, runs);
+    for (const path of (['js', 'native'] as const).filter((p) => paths.includes(p))) {
+      for (const before of [undefined, prior]) {
+        const runs: Run[] = [];
+        for (let i = 0; i < repeats; i++) runs.push(await fromFile(file, path, before));
+        const into = before ? `, into a table holding ${total.toLocaleString()} other events` : '';
+        report(`file → table, ${path} path${into}`, runs);
+      }
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-async function fromFile(file: string, path: 'js' | 'native'): Promise<Run> {
+async function fromFile(file: string, path: 'js' | 'native', before?: string): Promise<Run> {
   const engine = await createDuckDbEngine({ type: 'duckdb', path: ':memory:', ...threads });
   const sink = new BulkDuckDbSink(
     engine,
@@ -164,15 +174,11 @@ async function fromFile(file: string, path: 'js' | 'native'): Promise<Run> {
   );
   const loader = new SnowplowLoader({ sink, allowedLatenessMinutes: 60 });
   await loader.load([]);
+  if (before) await land(before, path, engine, loader);
   const t = performance.now();
   const js = mainThreadCpuSeconds();
   const cpu = process.cpuUsage();
-  let r;
-  if (path === 'js') r = await ingestSnowplowFile(file, { loader, batchSize });
-  else {
-    r = await ingestSnowplowFileNative(file, { engine, loader });
-    if (r.path !== 'native') throw new Error(`native path fell back: ${String(r.fallbackReason)}`);
-  }
+  const r = await land(file, path, engine, loader);
   const seconds = (performance.now() - t) / 1000;
   const jsSeconds = mainThreadCpuSeconds() - js;
   const used = process.cpuUsage(cpu);
@@ -186,6 +192,21 @@ async function fromFile(file: string, path: 'js' | 'native'): Promise<Run> {
     quarantined: r.quarantined,
     rows: row?.n ?? 0,
   };
+}
+
+async function land(
+  file: string,
+  path: 'js' | 'native',
+  engine: Engine,
+  loader: SnowplowLoader,
+): Promise<{ inserted: number; quarantined: number }> {
+  let r;
+  if (path === 'js') r = await ingestSnowplowFile(file, { loader, batchSize });
+  else {
+    r = await ingestSnowplowFileNative(file, { engine, loader });
+    if (r.path !== 'native') throw new Error(`native path fell back: ${String(r.fallbackReason)}`);
+  }
+  return r;
 }
 
 function report(label: string, runs: readonly Run[]): void {

@@ -24,6 +24,7 @@ import {
   unstructEventJson,
   type SnowplowFileSummary,
 } from '../../src/sources/snowplow/index.js';
+import { SNOWPLOW_EVENT_COLUMNS, SNOWPLOW_EVENTS_TABLE } from '../../src/sources/snowplow/schema.js';
 
 const LATENESS = 60;
 
@@ -214,5 +215,88 @@ describe('DuckDB-native Snowplow landing', () => {
       `SELECT count(*)::INT AS n FROM raw.snowplow_events WHERE event_id LIKE 'odd-%'`,
     );
     expect(row?.n).toBe(1);
+  });
+});
+
+describe('DuckDB-native Snowplow landing: edge files and dedupe without a key index', () => {
+  let dir: string;
+  const at = '2026-11-23T20:00:00.000Z';
+  const wide = `${event('edge-wide', at)}${'\tx'.repeat(9)}`; // 140 fields
+  const contents: Record<string, string> = {
+    'empty.tsv': '',
+    'blank.tsv': '\n\n\n',
+    'wide.tsv': `${event('edge-ok', at)}\n${wide}\n\n${event('edge-crlf', at)}\r\n${event('edge-last', at)}`,
+  };
+  const path = (name: string): string => join(dir, name);
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tessera-snowplow-native-edge-'));
+    for (const [name, body] of Object.entries(contents)) await writeFile(path(name), body);
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('lands files without events and lines of any field count as the JS path does', async () => {
+    const [js, native] = await Promise.all([warehouse(), warehouse()]);
+    try {
+      for (const name of Object.keys(contents)) {
+        const a = await ingestSnowplowFile(path(name), { loader: js.loader });
+        const b = await ingestSnowplowFileNative(path(name), {
+          engine: native.engine,
+          loader: native.loader,
+        });
+        expect(b.path).toBe('native');
+        expect({ ...b, path: undefined }).toEqual({ ...a, path: undefined });
+      }
+      expect(await events(native.engine)).toEqual(await events(js.engine));
+      const q = await quarantine(native.engine);
+      expect(q).toEqual(await quarantine(js.engine));
+      expect(q).toEqual([
+        { origin: `${path('wide.tsv')}:2`, reason: 'field_count: expected 131 fields, got more', raw: wide },
+      ]);
+    } finally {
+      await Promise.all([js.engine.close(), native.engine.close()]);
+    }
+  });
+
+  it('dedupes against rows either path landed, with or without a primary key on the table', async () => {
+    for (const legacyKey of [false, true]) {
+      const w = await warehouse();
+      try {
+        if (legacyKey)
+          await new EngineRawSink(w.engine).ensureTable(SNOWPLOW_EVENTS_TABLE, SNOWPLOW_EVENT_COLUMNS, [
+            'event_id',
+          ]);
+        const first = await ingestSnowplowFileNative(path('wide.tsv'), {
+          engine: w.engine,
+          loader: w.loader,
+        });
+        expect(first).toMatchObject({ path: 'native', inserted: 3, quarantined: 1 });
+        // The same lines again through the native path, the JS path (bulk sink), and the native path.
+        const again = await ingestSnowplowFileNative(path('wide.tsv'), {
+          engine: w.engine,
+          loader: w.loader,
+        });
+        const viaJs = await ingestSnowplowFile(path('wide.tsv'), { loader: w.loader });
+        const jsFirst = await w.loader.load([
+          { line: event('edge-js', at), origin: 'test:1', stream: 'landing' },
+          { line: event('edge-ok', '2026-11-23T19:00:00.000Z'), origin: 'test:2', stream: 'landing' },
+        ]);
+        const thenNative = await ingestSnowplowFileNative(path('wide.tsv'), {
+          engine: w.engine,
+          loader: w.loader,
+        });
+        expect([again.inserted, viaJs.inserted, jsFirst.inserted, thenNative.inserted]).toEqual([0, 0, 1, 0]);
+        const [row] = await w.engine.query<{ n: number; ids: number }>(
+          `SELECT count(*)::INT AS n, count(DISTINCT event_id)::INT AS ids FROM raw.snowplow_events`,
+        );
+        expect(row).toEqual({ n: 4, ids: 4 });
+        const keys = await w.engine.query(
+          `SELECT constraint_type FROM duckdb_constraints() WHERE schema_name = 'raw' AND table_name = 'snowplow_events' AND constraint_type = 'PRIMARY KEY'`,
+        );
+        expect(keys.length).toBe(legacyKey ? 1 : 0);
+      } finally {
+        await w.engine.close();
+      }
+    }
   });
 });

@@ -1,29 +1,29 @@
 import type { Engine } from '../../engines/types.js';
 import { EngineRawSink } from '../sinks/engine-sink.js';
 import { QUARANTINE_COLUMNS, QUARANTINE_KEY, QUARANTINE_TABLE } from '../sinks/types.js';
+import { serializedWrite } from './duckdb-bulk-sink.js';
 import { ENRICHED_FIELDS, ENRICHED_FIELD_COUNT, SCHEMAS, type EnrichedField } from './fields.js';
 import { ingestSnowplowFile, type SnowplowFileSummary } from './files.js';
 import type { SnowplowLoader } from './loader.js';
-import {
-  SNOWPLOW_DEDUPE_KEY,
-  SNOWPLOW_EVENTS_TABLE,
-  SNOWPLOW_EVENT_COLUMNS,
-  SNOWPLOW_SOURCE,
-} from './schema.js';
+import { SNOWPLOW_EVENTS_TABLE, SNOWPLOW_EVENT_COLUMNS, SNOWPLOW_SOURCE } from './schema.js';
 
 /**
- * DuckDB-native landing of a Snowplow enriched TSV file: DuckDB's C++ readers parse the file, SQL validates,
+ * DuckDB-native landing of a Snowplow enriched TSV file: DuckDB reads and splits the file, SQL validates,
  * flattens and dedupes, and one transaction inserts the events and the quarantined lines. Same rows, reasons
  * (codes always; details except JSON parser messages), dedupe, touched/re-opened hours as `ingestSnowplowFile`
  * through `SnowplowLoader`, without moving the data through JS (the JS path costs ≥ 2.8 CPU-s per 100k events).
  *
- * The file is read twice: `read_text` split on `\n` gives every line with its exact number (raw_line, origins)
- * and `read_csv` gives the fields; the non-blank lines and the CSV rows are paired by position (POSITIONAL JOIN
- * of tables written in file order), checked on event_id. A file DuckDB cannot read this way (gzip, invalid
- * UTF-8, a lone `\r`, which readline treats as a line break, a mismatch) goes to the JS path before anything
- * landed. Differences from the JS path, by design: a file is one batch (the JS path dedupes per 10k lines, so a
- * duplicate collected earlier but landing in a later batch loses there and wins here; watermark and re-opened
- * hours move per file), and read_text holds the whole file in memory (hourly landing files: tens of MB).
+ * The file is read once: `read_text` split on `\n` gives every line with its exact number (raw_line, origins),
+ * and `string_split` on tab gives each line's fields (parse.ts's field list, so there is nothing to pair up).
+ * Where the CPU goes (bench/snowplow.ts, per 100k events on one thread, ~1.0 s in all): reading and numbering
+ * lines 0.13 s, splitting, checking and keeping the used fields 0.5 s, the insert 0.33 s (half of it copying
+ * the rows into the table). Temp tables are written in line order and paired by position (POSITIONAL JOIN).
+ * Dedupe against rows already landed is an anti-join on event_id, not a key index (see BulkDuckDbSink, whose
+ * per-table write queue this path shares). A file DuckDB cannot read this way (gzip, invalid UTF-8, a lone
+ * `\r`, which readline treats as a line break) goes to the JS path before anything landed. Differences from
+ * the JS path, by design: a file is one batch (the JS path dedupes per 10k lines, so a duplicate collected
+ * earlier but landing in a later batch loses there and wins here; watermark and re-opened hours move per
+ * file), and read_text holds the whole file in memory (hourly landing files: tens of MB).
  */
 
 export interface NativeFileOptions {
@@ -50,18 +50,16 @@ const TAB = 'chr(9)';
 const show = (e: string): string =>
   `to_json(CASE WHEN length(${e}) > 64 THEN left(${e}, 64) || '…' ELSE ${e} END)::VARCHAR`;
 
-/** parseSnowplowTstamp's grammar (`YYYY-MM-DD[ T]HH:MM:SS[.f{1,9}][Z]`) and calendar, as a boolean. */
-const tsOk = (e: string): string =>
-  `(regexp_full_match(${e}, '\\d{4}-\\d{2}-\\d{2}[ T]\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z?') ` +
-  `AND ${tsVal(e)} IS NOT NULL)`;
+/** parseSnowplowTstamp's grammar (`YYYY-MM-DD[ T]HH:MM:SS[.f{1,9}][Z]`) and calendar: text `e`, its tsVal `t`. */
+const tsOk = (e: string, t: string): string =>
+  `(regexp_full_match(${e}, '\\d{4}-\\d{2}-\\d{2}[ T]\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z?') AND ${t} IS NOT NULL)`;
 
 /**
- * The instant as TIMESTAMPTZ (connections run in UTC), truncated to milliseconds as the JS parser: the first
- * 23 characters end at the third fraction digit. A try-cast, so safe on any text (NULL when not a timestamp).
+ * The instant (UTC wall time as TIMESTAMP: cast to TIMESTAMPTZ only on insert, connections run in UTC),
+ * truncated to milliseconds as the JS parser: the first 23 characters end at the third fraction digit. A
+ * try-cast, so safe on any text (NULL when not a timestamp).
  */
-function tsVal(e: string): string {
-  return `try_cast(left(${e}, 23) AS TIMESTAMP)::TIMESTAMPTZ`;
-}
+const tsVal = (e: string): string => `try_cast(left(${e}, 23) AS TIMESTAMP)`;
 
 /** parse.ts `str()`: JSON strings as themselves, numbers and booleans as text, anything else NULL. */
 const jstr = (doc: string, path: string): string =>
@@ -82,13 +80,15 @@ const LISTING = lit(SCHEMAS.listing);
 const LINK_CLICK = lit(SCHEMAS.linkClick);
 
 /**
- * Every non-blank line with its number in the file (blank lines count, as in ingestSnowplowFile). A trailing
- * \r (CRLF files) is not part of the line, as with readline's crlfDelay.
+ * Every non-blank line with its number in the file (blank lines count, as in ingestSnowplowFile), and on each
+ * row `total`, the file's line count as readline gives it. A trailing \r (CRLF files) is not part of the line,
+ * as with readline's crlfDelay.
  */
 function linesSql(file: string): string {
-  return `SELECT line_no, line FROM (
-      SELECT line_no, CASE WHEN suffix(raw, chr(13)) THEN raw[:-2] ELSE raw END AS line
-      FROM (SELECT generate_subscripts(ls, 1) AS line_no, unnest(ls) AS raw
+  return `SELECT line_no, line, total FROM (
+      SELECT line_no, CASE WHEN suffix(raw, chr(13)) THEN raw[:-2] ELSE raw END AS line, total
+      FROM (SELECT generate_subscripts(ls, 1) AS line_no, unnest(ls) AS raw,
+              len(ls) - CASE WHEN ls[-1] = '' THEN 1 ELSE 0 END AS total
             FROM (SELECT string_split(content, chr(10)) AS ls FROM read_text(${lit(file)}))))
     WHERE line <> ''`;
 }
@@ -125,20 +125,24 @@ const USED: readonly EnrichedField[] = [
   'derived_tstamp',
 ];
 
-const LAST = `c${ENRICHED_FIELD_COUNT - 1}`;
-const EXTRA = `c${ENRICHED_FIELD_COUNT}`;
+/** Fields only the checks read: rows keep their typed values (collector, derived, dvce) instead. */
+const CHECK_ONLY: readonly EnrichedField[] = ['collector_tstamp', 'derived_tstamp', 'dvce_created_tstamp'];
 
 /**
- * The fields DuckDB's CSV reader splits off, plus `present` to see which side of the pairing ran short.
- * null_padding + strict_mode=false: exactly one row per non-blank line whatever its field count, so rows pair
- * with lines by position. No text reads as NULL (nullstr chr(0)): empty fields are '' and only padding is NULL,
- * so a NULL last field means too few fields and a 132nd column that is not NULL means too many.
+ * Each line's fields, split in SQL (`string_split` on tab: the field list of parse.ts, so a row is always its
+ * own line's fields), with its quarantine reason (NULL when valid) and typed collector, derived and dvce times
+ * (try-casts: safe on any line), in np_lines' order, so the two pair by position.
  */
-function fieldsSql(file: string): string {
-  const spec = [...ENRICHED_FIELDS, 'extra'].map((_, i) => `'c${i}': 'VARCHAR'`).join(', ');
-  return `SELECT true AS present, ${USED.map(col).join(', ')}, ${LAST} IS NULL AS too_few, ${EXTRA} IS NOT NULL AS too_many
-    FROM read_csv(${lit(file)}, delim = ${TAB}, quote = '', escape = '', header = false, auto_detect = false,
-      new_line = '\\n', null_padding = true, strict_mode = false, nullstr = chr(0), columns = {${spec}})`;
+function rowsSql(): string {
+  const fields = USED.map((u) => `f[${ENRICHED_FIELDS.indexOf(u) + 1}] AS ${col(u)}`).join(', ');
+  const kept = USED.filter((u) => !CHECK_ONLY.includes(u)).map(col);
+  return `SELECT line_no AS row_no, ${reasonSql()} AS reason, t_collector AS collector,
+      CASE WHEN ${f('derived_tstamp')} = '' THEN t_collector ELSE t_derived END AS derived,
+      CASE WHEN ${f('dvce_created_tstamp')} <> '' THEN t_dvce END AS dvce, ${kept.join(', ')}
+    FROM (SELECT *, ${tsVal(f('collector_tstamp'))} AS t_collector, ${tsVal(f('derived_tstamp'))} AS t_derived,
+            ${tsVal(f('dvce_created_tstamp'))} AS t_dvce
+          FROM (SELECT line_no, len(f) AS n_fields, ${fields}
+                FROM (SELECT line_no, string_split(line, ${TAB}) AS f FROM np_lines)))`;
 }
 
 const f = (name: EnrichedField): string => col(name);
@@ -156,50 +160,36 @@ function reasonSql(): string {
   const se = f('se_value');
   const n = ENRICHED_FIELD_COUNT;
   return `CASE
-      WHEN too_many THEN 'field_count: expected ${n} fields, got more'
-      WHEN too_few THEN 'field_count: expected ${n} fields, got ' || (strlen(line) - strlen(replace(line, ${TAB}, '')) + 1)
+      WHEN n_fields > ${n} THEN 'field_count: expected ${n} fields, got more'
+      WHEN n_fields < ${n} THEN 'field_count: expected ${n} fields, got ' || n_fields
       WHEN ${f('event_id')} = '' THEN 'missing_event_id: event_id is empty'
-      WHEN NOT coalesce(${tsOk(collector)}, false) THEN 'bad_timestamp: collector_tstamp ' || ${show(`coalesce(${collector}, '')`)}
-      WHEN ${derived} <> '' AND NOT ${tsOk(derived)} THEN 'bad_timestamp: derived_tstamp ' || ${show(derived)}
-      WHEN ${dvce} <> '' AND NOT ${tsOk(dvce)} THEN 'bad_timestamp: dvce_created_tstamp ' || ${show(dvce)}
+      WHEN NOT coalesce(${tsOk(collector, 't_collector')}, false) THEN 'bad_timestamp: collector_tstamp ' || ${show(`coalesce(${collector}, '')`)}
+      WHEN ${derived} <> '' AND NOT ${tsOk(derived, 't_derived')} THEN 'bad_timestamp: derived_tstamp ' || ${show(derived)}
+      WHEN ${dvce} <> '' AND NOT ${tsOk(dvce, 't_dvce')} THEN 'bad_timestamp: dvce_created_tstamp ' || ${show(dvce)}
       WHEN ${ev} = 'unstruct' AND NOT coalesce(json_valid(${ue}), false) THEN 'invalid_json: unstruct_event: not valid JSON'
       WHEN ${ev} = 'unstruct' AND json_type(${ue}, '$.data.schema') IS DISTINCT FROM 'VARCHAR' THEN 'invalid_json: unstruct_event: not a self-describing event'
       WHEN ${ev} = 'unstruct' AND json_extract_string(${ue}, '$.data.schema') <> ${LINK_CLICK} THEN 'unsupported_event: unstruct ' || ${show(`json_extract_string(${ue}, '$.data.schema')`)}
       WHEN ${ev} IS DISTINCT FROM 'unstruct' AND coalesce(${ev} NOT IN ('page_view', 'page_ping', 'struct'), true) THEN 'unsupported_event: event ' || ${show(`coalesce(${ev}, '')`)}
       WHEN ${ctx} IS NOT NULL AND NOT json_valid(${ctx}) THEN 'invalid_json: contexts: not valid JSON'
-      WHEN ${ctx} IS NOT NULL AND (json_type(${ctx}, '$.schema') IS DISTINCT FROM 'VARCHAR' OR json_type(${ctx}, '$.data') IS DISTINCT FROM 'ARRAY') THEN 'invalid_json: contexts: not a self-describing array'
-      WHEN ${ctx} IS NOT NULL AND list_bool_or(list_transform(json_extract(${ctx}, '$.data[*]'), e -> json_type(e, '$.schema') IS DISTINCT FROM 'VARCHAR')) THEN 'invalid_json: contexts: entry without schema'
+      WHEN ${ctx} IS NOT NULL AND json_type(${ctx}, ['$.schema', '$.data']) IS DISTINCT FROM ['VARCHAR', 'ARRAY'] THEN 'invalid_json: contexts: not a self-describing array'
+      WHEN ${ctx} IS NOT NULL AND len(list_filter(json_type(${ctx}, '$.data[*].schema'), t -> t = 'VARCHAR')) <> json_array_length(${ctx}, '$.data') THEN 'invalid_json: contexts: entry without schema'
       WHEN ${idx} <> '' AND NOT coalesce(isfinite(try_cast(${idx} AS DOUBLE)) AND try_cast(${idx} AS DOUBLE) = floor(try_cast(${idx} AS DOUBLE)), false) THEN 'bad_number: domain_sessionidx ' || ${show(idx)}
       WHEN ${se} <> '' AND NOT coalesce(isfinite(try_cast(${se} AS DOUBLE)), false) THEN 'bad_number: se_value ' || ${show(se)}
     END`;
 }
 
-/**
- * Lines paired with their CSV rows, each with its quarantine reason (NULL when valid), typed collector and
- * derived times (try-casts: safe on any line), and whether the pairing holds (same event_id field). A lone \r
- * also counts as misaligned: readline (the JS path) breaks lines there, DuckDB's readers do not.
- */
-function checkedSql(): string {
-  const collector = tsVal(f('collector_tstamp'));
-  return `SELECT line_no AS checked_no, ${reasonSql()} AS reason,
-      ${collector} AS collector,
-      CASE WHEN ${f('derived_tstamp')} = '' THEN ${collector} ELSE ${tsVal(f('derived_tstamp'))} END AS derived,
-      line_no IS NULL OR present IS NULL OR (getvariable('np_file').cr AND contains(line, chr(13)))
-        OR (NOT too_few AND ${f('event_id')} IS DISTINCT FROM split_part(line, ${TAB}, 7)) AS misaligned
-    FROM np_lines POSITIONAL JOIN np_fields`;
-}
-
-/**
- * Lines, fields and checks side by side: three tables written in line order, paired by position (np_checked
- * keeps only its own columns, so the lines and fields are not copied again).
- */
-const ALL = `(np_lines POSITIONAL JOIN np_fields POSITIONAL JOIN np_checked)`;
+/** Lines and their rows side by side (two tables written in line order, paired by position). */
+const ALL = `(np_lines POSITIONAL JOIN np_rows)`;
 
 /** Rows to land: valid lines, one per event_id (the first by collector time, then by line). */
-const KEEP = `reason IS NULL AND (first_line IS NULL OR line_no = first_line)`;
-const KEPT = `${ALL} LEFT JOIN np_dups USING (${col('event_id')}) WHERE ${KEEP}`;
+const KEEP = `reason IS NULL AND (first_line IS NULL OR row_no = first_line)`;
+const KEPT_ROWS = `np_rows LEFT JOIN np_dups USING (${col('event_id')}) WHERE ${KEEP}`;
 
-/** The events table's columns from np_checked's valid rows; JSON is only read on rows that passed the checks. */
+/**
+ * The events table's columns from the rows to land that are not in the table yet (np_landed: the file's ids
+ * already there, found by a narrow semi-join, so the anti-join builds on a small table rather than on the wide
+ * rows; exact with one writer per table, see serializedWrite). JSON is only read on rows that passed the checks.
+ */
 function eventsSelect(): string {
   const ev = f('event');
   const ue = `nullif(${f('unstruct_event')}, '')`;
@@ -213,11 +203,11 @@ function eventsSelect(): string {
   const exprs = SNOWPLOW_EVENT_COLUMNS.map((c) => {
     switch (c.name) {
       case 'collector_tstamp':
-        return 'collector AS collector_tstamp';
+        return 'collector::TIMESTAMPTZ AS collector_tstamp';
       case 'derived_tstamp':
-        return 'derived AS derived_tstamp';
+        return 'derived::TIMESTAMPTZ AS derived_tstamp';
       case 'dvce_created_tstamp':
-        return `CASE WHEN ${f('dvce_created_tstamp')} <> '' THEN ${tsVal(f('dvce_created_tstamp'))} END AS dvce_created_tstamp`;
+        return 'dvce::TIMESTAMPTZ AS dvce_created_tstamp';
       case 'event_name':
         return `CASE WHEN ${ev} = 'unstruct' THEN 'link_click' ELSE ${ev} END AS event_name`;
       case 'domain_sessionidx':
@@ -243,7 +233,8 @@ function eventsSelect(): string {
     }
   });
   return `SELECT ${exprs.join(', ')} FROM (SELECT *, ${exposures} AS exposures
-    FROM (SELECT *, ${entries} AS entries FROM ${KEPT}))`;
+    FROM (SELECT *, ${entries} AS entries FROM ${ALL} LEFT JOIN np_dups USING (${col('event_id')})
+      ANTI JOIN np_landed USING (${col('event_id')}) WHERE ${KEEP}))`;
 }
 
 const q = (name: string): string => `"${name.replace(/"/g, '""')}"`;
@@ -255,7 +246,8 @@ const tableRef = (table: string): string =>
 
 interface NativeResult {
   readonly ok: boolean;
-  readonly lines: number;
+  /** NULL when the file has no non-blank line (np_lines is empty). */
+  readonly lines: number | null;
   readonly inserted: number;
   readonly quarantined: number;
   readonly hours: string | null;
@@ -263,9 +255,9 @@ interface NativeResult {
 }
 
 /**
- * Lands one landing file (plain `.tsv`) natively; `.gz` files and files DuckDB's readers disagree on go through
- * the JS path (`ingestSnowplowFile`). The events and quarantine inserts are one transaction: a crash lands all or
- * nothing, a replay inserts nothing.
+ * Lands one landing file (plain `.tsv`) natively; `.gz` files, files with a lone `\r` and files DuckDB cannot
+ * read (invalid UTF-8) go through the JS path (`ingestSnowplowFile`). The events and quarantine inserts are one
+ * transaction: a crash lands all or nothing, a replay inserts nothing.
  */
 export async function ingestSnowplowFileNative(
   file: string,
@@ -287,14 +279,14 @@ export async function ingestSnowplowFileNative(
   const sql = nativeLandSql(file, table);
   let res: NativeResult;
   try {
-    const [row] = await engine.query<{ result: string }>(sql);
+    const [row] = await serializedWrite(engine, table, () => engine.query<{ result: string }>(sql));
     res = JSON.parse(row?.result ?? 'null') as NativeResult;
   } catch (e) {
     // The engine rolls back a script that failed inside its transaction before reusing the connection.
     // e.g. invalid UTF-8: the JS path decides line by line (and surfaces real engine failures).
     return js(e instanceof Error ? (e.message.split('\n')[0] ?? e.message) : String(e));
   }
-  if (!res.ok) return js('lines and CSV rows did not pair up');
+  if (!res.ok) return js('a lone carriage return (a line break to readline)');
 
   const hours = res.hours ? res.hours.split(',') : [];
   // As SnowplowLoader.load: closed-ness against the watermark before this file, observed after it landed.
@@ -302,7 +294,7 @@ export async function ingestSnowplowFileNative(
   if (res.latest) wm.observe(stream, res.latest);
   const touched = res.inserted === 0 ? [] : hours;
   return {
-    lines: Number(res.lines),
+    lines: res.lines ?? (await countLines(engine, file)),
     inserted: Number(res.inserted),
     quarantined: Number(res.quarantined),
     touchedHours: touched,
@@ -315,25 +307,25 @@ export async function ingestSnowplowFileNative(
 /**
  * The whole landing of one file as one SQL string (one connection: the temp tables are per connection).
  * Reading and validating run before BEGIN, so a failure there leaves no transaction open. The inserts only
- * run when lines and CSV rows paired up (np_ok); otherwise nothing lands and the JS path takes the file.
+ * run when no line holds a lone \r and lines and rows paired up (np_ok); otherwise nothing lands and the JS
+ * path takes the file.
  * `inserted` is the count difference inside the transaction, exact whatever else writes the table.
  */
 export function nativeLandSql(file: string, table: string = SNOWPLOW_EVENTS_TABLE): string {
   const target = tableRef(table);
   const id = col('event_id');
   return `
-    SET VARIABLE np_file = (SELECT {'lines': len(ls) - CASE WHEN ls[-1] = '' THEN 1 ELSE 0 END, 'cr': contains(content, chr(13))}
-      FROM (SELECT content, string_split(content, chr(10)) AS ls FROM read_text(${lit(file)})));
     CREATE OR REPLACE TEMP TABLE np_lines AS ${linesSql(file)};
-    CREATE OR REPLACE TEMP TABLE np_fields AS ${fieldsSql(file)};
-    CREATE OR REPLACE TEMP TABLE np_checked AS ${checkedSql()};
+    CREATE OR REPLACE TEMP TABLE np_rows AS ${rowsSql()};
     CREATE OR REPLACE TEMP TABLE np_dups AS
-      SELECT ${id}, arg_min(line_no, (collector, line_no)) AS first_line FROM ${ALL}
+      SELECT ${id}, arg_min(row_no, (collector, row_no)) AS first_line FROM np_rows
       WHERE reason IS NULL GROUP BY ${id} HAVING count(*) > 1;
-    SET VARIABLE np_ok = NOT EXISTS (SELECT 1 FROM ${ALL} WHERE misaligned OR checked_no IS DISTINCT FROM line_no);
+    SET VARIABLE np_ok = NOT EXISTS (SELECT 1 FROM ${ALL} WHERE row_no IS DISTINCT FROM line_no OR contains(line, chr(13)));
     BEGIN TRANSACTION;
     SET VARIABLE np_before = (SELECT count(*) FROM ${target});
-    INSERT OR IGNORE INTO ${target} BY NAME ${eventsSelect()} WHERE getvariable('np_ok');
+    CREATE OR REPLACE TEMP TABLE np_landed AS
+      SELECT ${id} FROM np_rows SEMI JOIN ${target} AS landed ON landed.event_id = ${id} WHERE reason IS NULL;
+    INSERT INTO ${target} BY NAME ${eventsSelect()} WHERE getvariable('np_ok');
     SET VARIABLE np_inserted = (SELECT count(*) FROM ${target}) - getvariable('np_before');
     INSERT OR IGNORE INTO ${tableRef(QUARANTINE_TABLE)} BY NAME
       SELECT ${lit(SNOWPLOW_SOURCE)} AS source, ${lit(`${file}:`)} || line_no AS origin, reason, line AS raw,
@@ -342,24 +334,33 @@ export function nativeLandSql(file: string, table: string = SNOWPLOW_EVENTS_TABL
     COMMIT;
     SET VARIABLE np_result = (SELECT {
       'ok': getvariable('np_ok'),
-      'lines': getvariable('np_file').lines::INTEGER,
+      'lines': (SELECT any_value(total) FROM np_lines)::INTEGER,
       'inserted': getvariable('np_inserted')::INTEGER,
-      'quarantined': (SELECT count(*) FROM np_checked WHERE reason IS NOT NULL)::INTEGER,
-      'hours': (SELECT string_agg(DISTINCT strftime(derived, '%Y-%m-%dT%H'), ',' ORDER BY strftime(derived, '%Y-%m-%dT%H')) FROM ${KEPT}),
-      'latest': (SELECT strftime(max(derived), '%Y-%m-%dT%H:%M:%S.%gZ') FROM np_checked WHERE reason IS NULL)});
-    DROP TABLE np_lines; DROP TABLE np_fields; DROP TABLE np_checked; DROP TABLE np_dups;
+      'quarantined': (SELECT count(*) FROM np_rows WHERE reason IS NOT NULL)::INTEGER,
+      'hours': (SELECT string_agg(DISTINCT strftime(derived, '%Y-%m-%dT%H'), ',' ORDER BY strftime(derived, '%Y-%m-%dT%H')) FROM ${KEPT_ROWS}),
+      'latest': (SELECT strftime(max(derived), '%Y-%m-%dT%H:%M:%S.%gZ') FROM np_rows WHERE reason IS NULL)});
+    DROP TABLE np_lines; DROP TABLE np_rows; DROP TABLE np_dups; DROP TABLE np_landed;
     SELECT to_json(getvariable('np_result'))::VARCHAR AS result;`;
+}
+
+/** Lines as readline counts them, for a file without events (only blank lines, or empty). */
+async function countLines(engine: Engine, file: string): Promise<number> {
+  const [row] = await engine.query<{ n: number }>(
+    `SELECT (len(ls) - CASE WHEN ls[-1] = '' THEN 1 ELSE 0 END)::INTEGER AS n
+     FROM (SELECT string_split(content, chr(10)) AS ls FROM read_text(${lit(file)}))`,
+  );
+  return Number(row?.n ?? 0);
 }
 
 const ensured = new WeakMap<Engine, Set<string>>();
 
-/** The same tables (and keys) the JS path creates, through the same sink. */
+/** The tables the JS path (BulkDuckDbSink) creates: no key index on the events table, the quarantine's key. */
 async function ensureTables(engine: Engine, table: string): Promise<void> {
   let done = ensured.get(engine);
   if (!done) ensured.set(engine, (done = new Set()));
   if (done.has(table)) return;
   const sink = new EngineRawSink(engine);
-  await sink.ensureTable(table, SNOWPLOW_EVENT_COLUMNS, SNOWPLOW_DEDUPE_KEY);
+  await sink.ensureTable(table, SNOWPLOW_EVENT_COLUMNS, []);
   await sink.ensureTable(QUARANTINE_TABLE, QUARANTINE_COLUMNS, QUARANTINE_KEY);
   done.add(table);
 }

@@ -16,6 +16,7 @@
  *        [--changes 300000] [--rate 5000] [--seconds 20] [--batch 20000] [--skip-stages] [--skip-lag]
  * Needs TESSERA_TEST_PG_URL or starts scripts/services/postgres.sh.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +44,16 @@ import { OLTP_TABLES } from '../src/sources/oltp/migrate.js';
 import { PiiPolicy } from '../src/sources/pii.js';
 import { EngineRawSink } from '../src/sources/sinks/engine-sink.js';
 import { scratchDatabase } from '../test/helpers/postgres.js';
+
+// Run with the worker's young-generation size (bin/tessera.js sets it for every tessera process).
+if (!/--max-semi-space-size/.test(process.env['NODE_OPTIONS'] ?? '')) {
+  const nodeOptions = `${process.env['NODE_OPTIONS'] ?? ''} --max-semi-space-size=64`.trim();
+  const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_OPTIONS: nodeOptions },
+  });
+  process.exit(child.status ?? 1);
+}
 
 const { values: args } = parseArgs({
   options: {

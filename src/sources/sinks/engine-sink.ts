@@ -182,7 +182,16 @@ export class EngineRawSink implements CdcSink {
           if (!/constraint|duplicate key/i.test(String(e))) throw e;
         }
       }
-      return this.engine.query<{ Count: number }>(`INSERT OR IGNORE INTO ${ref} BY NAME ${select}`);
+      try {
+        return await this.engine.query<{ Count: number }>(`INSERT OR IGNORE INTO ${ref} BY NAME ${select}`);
+      } catch (e) {
+        // A table created without a key index (raw.snowplow_events, see BulkDuckDbSink): the anti-join alone.
+        if (dedupeKey.length === 0 || !/no UNIQUE\/PRIMARY KEY constraints/i.test(String(e))) throw e;
+        const match = dedupeKey.map((k) => `t.${q(k)} = s.${q(k)}`).join(' AND ');
+        return this.engine.query<{ Count: number }>(
+          `INSERT INTO ${ref} BY NAME SELECT s.* FROM (${select}) s WHERE NOT EXISTS (SELECT 1 FROM ${ref} t WHERE ${match})`,
+        );
+      }
     });
     return { inserted: Number(res[0]?.Count ?? 0) };
   }

@@ -79,7 +79,8 @@ export class BulkDuckDbSink implements RawSink {
 
   write(table: string, rows: readonly RawRow[], dedupeKey: readonly string[]): Promise<{ inserted: number }> {
     const columns = this.columns.get(table);
-    if (!columns) return this.inner.write(table, rows, dedupeKey); // not ensured through us: slow path
+    // Not ensured through us: the wrapped sink writes, still one writer per table (its dedupe may be an anti-join).
+    if (!columns) return serializedWrite(this.engine, table, () => this.inner.write(table, rows, dedupeKey));
     if (rows.length === 0) return Promise.resolve({ inserted: 0 });
     // Serialize now (on the caller's turn), insert when the table's previous write is done.
     const staged = stageRows(firstPerKey(rows, dedupeKey), columns);

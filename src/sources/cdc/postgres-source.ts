@@ -116,8 +116,9 @@ export class PostgresCdcSource {
   private readonly cfg: z.infer<typeof configSchema>;
   private readonly tables: readonly TableRef[];
   private readonly pii: PiiPolicy;
-  private readonly types = new PgTypeRegistry();
-  private readonly builder: PgRecordBuilder;
+  /** Type OIDs and records, shared with PostgresStreamCdcSource (one of each per capture). */
+  readonly types = new PgTypeRegistry();
+  readonly builder: PgRecordBuilder;
   private client: pg.Client | undefined;
   private watermark: string | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -356,8 +357,11 @@ export class PostgresCdcSource {
     }
   }
 
-  /** One lander per sink, so its schema cache and dropped-column warnings live across batches. */
-  private lander(sink: CdcSink): ChangeLander {
+  /**
+   * One lander per sink, so its schema cache and dropped-column warnings live across batches (and across the
+   * snapshot and the polls of PostgresStreamCdcSource, which lands through this source's).
+   */
+  lander(sink: CdcSink): ChangeLander {
     let lander = this.landers.get(sink);
     if (!lander) {
       lander = new ChangeLander(this.cfg.database, sink, this.pii, this.config.logger);

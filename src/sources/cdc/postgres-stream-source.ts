@@ -1,12 +1,9 @@
 import pg from 'pg';
-import { PiiPolicy } from '../pii.js';
 import type { CdcSink } from '../sinks/types.js';
 import { canonicalTimestamp } from './canonical.js';
 import { pgSourceError } from './errors.js';
-import { ChangeLander, type LandResult } from './lander.js';
+import type { ChangeLander, LandResult } from './lander.js';
 import { parsePgLsn, pgLsnToHex } from './lsn.js';
-import { PgRecordBuilder } from './pg-records.js';
-import { PgTypeRegistry } from './pg-types.js';
 import {
   HEARTBEAT_PREFIX,
   PostgresCdcSource,
@@ -57,21 +54,15 @@ const LAND_PARTS = 2;
 
 export class PostgresStreamCdcSource {
   private readonly inner: PostgresCdcSource;
-  private readonly pii: PiiPolicy;
-  private readonly types = new PgTypeRegistry();
-  private readonly builder: PgRecordBuilder;
   private readonly stream: ReplicationStream;
   private streaming = false;
   private client: pg.Client | undefined;
   private watermark: string | undefined;
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly landers = new WeakMap<CdcSink, ChangeLander>();
   private release: NodeJS.Timeout | undefined;
 
   constructor(private readonly config: PostgresStreamCdcConfig) {
     this.inner = new PostgresCdcSource(config); // validates the config
-    this.pii = PiiPolicy.create(config.database, config.pii ?? {}, config.piiKey);
-    this.builder = new PgRecordBuilder(this.types, this.pii);
     const tables = config.tables.map(parseTableRef);
     this.stream = new ReplicationStream({
       url: config.url,
@@ -148,7 +139,7 @@ export class PostgresStreamCdcSource {
       await this.stream.start();
       this.streaming = true;
     }
-    const lander = this.lander(sink);
+    const lander = this.inner.lander(sink);
     let changes = 0;
     let inserted = 0;
     let transactions = 0;
@@ -163,8 +154,8 @@ export class PostgresStreamCdcSource {
       const batch = await this.collect(target, maxChanges);
       caughtUp = batch.caughtUp;
       const txs = this.config.replayClock ? batch.txs.map(withReplayClock) : batch.txs;
-      const unknown = this.builder.unknownOids(txs);
-      if (unknown.length > 0) await this.types.resolve(client, unknown);
+      const unknown = this.inner.builder.unknownOids(txs);
+      if (unknown.length > 0) await this.inner.types.resolve(client, unknown);
       for (const landed of await this.land(lander, txs)) {
         changes += landed.changes;
         inserted += landed.inserted;
@@ -211,7 +202,7 @@ export class PostgresStreamCdcSource {
     const out: LandResult[] = [];
     let writing: Promise<LandResult> | undefined;
     for (const part of parts) {
-      const records = part.flatMap((tx) => this.builder.fromTransaction(tx));
+      const records = part.flatMap((tx) => this.inner.builder.fromTransaction(tx));
       if (writing) out.push(await writing);
       writing = lander.land(records);
       writing.catch(() => undefined); // awaited below; do not let a failure count as unhandled meanwhile
@@ -268,15 +259,6 @@ export class PostgresStreamCdcSource {
   private async stopStream(): Promise<void> {
     this.streaming = false;
     await this.stream.close();
-  }
-
-  private lander(sink: CdcSink): ChangeLander {
-    let lander = this.landers.get(sink);
-    if (!lander) {
-      lander = new ChangeLander(this.config.database, sink, this.pii, this.config.logger);
-      this.landers.set(sink, lander);
-    }
-    return lander;
   }
 
   private async connect(): Promise<pg.Client> {

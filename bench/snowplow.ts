@@ -2,7 +2,7 @@
  * Snowplow ingestion throughput: enriched TSV lines parsed, and parsed + landed in DuckDB through the raw sink
  * (dedupe on event_id, quarantine). Goal: ≥ 100,000 events/s on the dev machine (2 cores).
  *
- *   [BENCH_DUCKDB_THREADS=n] [BENCH_SNOWPLOW_MODE=all|files] npx tsx bench/snowplow.ts [events=300000] [batch=20000] [repeats=3]
+ *   [BENCH_DUCKDB_THREADS=n] [BENCH_SNOWPLOW_MODE=all|files|kafka] npx tsx bench/snowplow.ts [events=300000] [batch=20000] [repeats=3]
  *
  * `files` mode (also part of `all`): the lines written to one landing file, then file → table through the JS
  * path (`ingestSnowplowFile`, as the landing loader) and the DuckDB-native path (`ingestSnowplowFileNative`):
@@ -18,11 +18,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import kafkajs from 'kafkajs';
 import { createDuckDbEngine } from '../src/engines/index.js';
 import type { Engine } from '../src/engines/types.js';
 import { EngineRawSink } from '../src/sources/sinks/engine-sink.js';
 import { BulkDuckDbSink } from '../src/sources/snowplow/duckdb-bulk-sink.js';
 import { ingestSnowplowFileNative } from '../src/sources/snowplow/duckdb-native.js';
+import { createSnowplowKafkaLoader } from '../src/sources/snowplow/kafka-loader.js';
+import { createTopic, deleteTopic, ensureKafka, uniqueTopic } from '../test/helpers/kafka.js';
 import {
   contextsJson,
   encodeEnrichedEvent,
@@ -121,6 +124,7 @@ async function main(): Promise<void> {
 
   if (mode === 'all' || mode === 'files') await files(lines);
   if (mode === 'files') return;
+  if (mode === 'kafka') return kafkaRuns(lines);
 
   // Warm-up so the JIT has compiled the parser before timing.
   for (let i = 0; i < Math.min(50_000, total); i++) parseEnrichedLine(lines[i] as string);
@@ -278,6 +282,61 @@ async function load(lines: readonly string[], inFlight: number): Promise<Run> {
   const [row] = await engine.query<{ n: number }>('SELECT count(*)::INT AS n FROM raw.snowplow_events');
   await engine.close();
   return { seconds, jsSeconds, cpuSeconds, inserted, quarantined, rows: row?.n ?? 0 };
+}
+
+/**
+ * `kafka` mode: the lines produced to a 2-partition topic of a real broker (TESSERA_TEST_KAFKA_BROKERS, or the
+ * one scripts/services/kafka.sh starts), then topic → table through createSnowplowKafkaLoader (one pass, a new
+ * consumer group each run), with DuckDB landing the batches (the default) and with the JS path (a sink given).
+ * The time includes joining the group and fetching.
+ */
+async function kafkaRuns(lines: readonly string[]): Promise<void> {
+  const brokers = await ensureKafka();
+  const topic = uniqueTopic('bench-snowplow');
+  await createTopic(topic, 2);
+  const kafka = new kafkajs.Kafka({ clientId: 'bench', brokers, logLevel: kafkajs.logLevel.WARN });
+  const producer = kafka.producer({ createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
+  await producer.connect();
+  for (let i = 0; i < lines.length; i += 2_000)
+    await producer.send({
+      topic,
+      messages: lines.slice(i, i + 2_000).map((value, j) => ({ value, partition: (i + j) % 2 })),
+    });
+  await producer.disconnect();
+  try {
+    for (const path of ['native', 'js'] as const) {
+      const runs: Run[] = [];
+      for (let r = 0; r < repeats; r++) {
+        const engine = await createDuckDbEngine({ type: 'duckdb', path: ':memory:', ...threads });
+        const loader = createSnowplowKafkaLoader({
+          engine,
+          brokers,
+          topic,
+          groupId: `${topic}-${path}-${r}`,
+          ...(path === 'js' ? { sink: new BulkDuckDbSink(engine, new EngineRawSink(engine)) } : {}),
+        });
+        const t = performance.now();
+        const js = mainThreadCpuSeconds();
+        const cpu = process.cpuUsage();
+        const landed = await loader.land(() => undefined);
+        const seconds = (performance.now() - t) / 1000;
+        const used = process.cpuUsage(cpu);
+        const [row] = await engine.query<{ n: number }>('SELECT count(*)::INT AS n FROM raw.snowplow_events');
+        runs.push({
+          seconds,
+          jsSeconds: mainThreadCpuSeconds() - js,
+          cpuSeconds: (used.user + used.system) / 1e6,
+          inserted: landed.landed,
+          quarantined: landed.quarantined,
+          rows: row?.n ?? 0,
+        });
+        await engine.close();
+      }
+      report(`kafka → table, ${path} path`, runs);
+    }
+  } finally {
+    await deleteTopic(topic);
+  }
 }
 
 await main();

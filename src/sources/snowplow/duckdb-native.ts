@@ -244,12 +244,16 @@ const tableRef = (table: string): string =>
     .map((p) => q(p))
     .join('.');
 
-interface NativeResult {
+export interface NativeResult {
   readonly ok: boolean;
   /** NULL when the file has no non-blank line (np_lines is empty). */
   readonly lines: number | null;
   readonly inserted: number;
   readonly quarantined: number;
+  readonly parsed: number;
+  readonly distinct_ids: number;
+  /** Quarantined lines per reason code (NULL when none). */
+  readonly by_code: Readonly<Record<string, number>> | null;
   readonly hours: string | null;
   readonly latest: string | null;
 }
@@ -311,7 +315,12 @@ export async function ingestSnowplowFileNative(
  * path takes the file.
  * `inserted` is the count difference inside the transaction, exact whatever else writes the table.
  */
-export function nativeLandSql(file: string, table: string = SNOWPLOW_EVENTS_TABLE): string {
+export function nativeLandSql(
+  file: string,
+  table: string = SNOWPLOW_EVENTS_TABLE,
+  /** SQL for a quarantined line's origin, given its line number (default `file:line`). */
+  origin: (lineNo: string) => string = (lineNo) => `${lit(`${file}:`)} || ${lineNo}`,
+): string {
   const target = tableRef(table);
   const id = col('event_id');
   return `
@@ -328,7 +337,7 @@ export function nativeLandSql(file: string, table: string = SNOWPLOW_EVENTS_TABL
     INSERT INTO ${target} BY NAME ${eventsSelect()} WHERE getvariable('np_ok');
     SET VARIABLE np_inserted = (SELECT count(*) FROM ${target}) - getvariable('np_before');
     INSERT OR IGNORE INTO ${tableRef(QUARANTINE_TABLE)} BY NAME
-      SELECT ${lit(SNOWPLOW_SOURCE)} AS source, ${lit(`${file}:`)} || line_no AS origin, reason, line AS raw,
+      SELECT ${lit(SNOWPLOW_SOURCE)} AS source, ${origin('line_no')} AS origin, reason, line AS raw,
         now() AS quarantined_at
       FROM ${ALL} WHERE reason IS NOT NULL AND getvariable('np_ok');
     COMMIT;
@@ -337,6 +346,10 @@ export function nativeLandSql(file: string, table: string = SNOWPLOW_EVENTS_TABL
       'lines': (SELECT any_value(total) FROM np_lines)::INTEGER,
       'inserted': getvariable('np_inserted')::INTEGER,
       'quarantined': (SELECT count(*) FROM np_rows WHERE reason IS NOT NULL)::INTEGER,
+      'parsed': (SELECT count(*) FROM np_rows WHERE reason IS NULL)::INTEGER,
+      'distinct_ids': (SELECT count(DISTINCT ${id}) FROM np_rows WHERE reason IS NULL)::INTEGER,
+      'by_code': (SELECT json_group_object(code, n) FROM (SELECT split_part(reason, ':', 1) AS code, count(*)::INTEGER AS n
+        FROM np_rows WHERE reason IS NOT NULL GROUP BY code)),
       'hours': (SELECT string_agg(DISTINCT strftime(derived, '%Y-%m-%dT%H'), ',' ORDER BY strftime(derived, '%Y-%m-%dT%H')) FROM ${KEPT_ROWS}),
       'latest': (SELECT strftime(max(derived), '%Y-%m-%dT%H:%M:%S.%gZ') FROM np_rows WHERE reason IS NULL)});
     DROP TABLE np_lines; DROP TABLE np_rows; DROP TABLE np_dups; DROP TABLE np_landed;
@@ -355,7 +368,7 @@ async function countLines(engine: Engine, file: string): Promise<number> {
 const ensured = new WeakMap<Engine, Set<string>>();
 
 /** The tables the JS path (BulkDuckDbSink) creates: no key index on the events table, the quarantine's key. */
-async function ensureTables(engine: Engine, table: string): Promise<void> {
+export async function ensureTables(engine: Engine, table: string): Promise<void> {
   let done = ensured.get(engine);
   if (!done) ensured.set(engine, (done = new Set()));
   if (done.has(table)) return;

@@ -127,6 +127,8 @@ export function createSnowplowKafkaLoader(options: SnowplowKafkaLoaderOptions): 
     groupId: options.groupId,
     loader,
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? (options.sink ? 1 : 2),
+    // With the default sink, DuckDB lands whole batches itself (native-lines.ts).
+    ...(!options.sink && options.engine.name === 'duckdb' ? { native: options.engine } : {}),
     ...(options.clientId !== undefined ? { clientId: options.clientId } : {}),
   });
   let reported = options.watermarkState?.watermark;

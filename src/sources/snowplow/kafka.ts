@@ -1,7 +1,9 @@
 import kafkajs from 'kafkajs';
 import type { Consumer, EachBatchPayload, Kafka as KafkaClient } from 'kafkajs';
+import type { Engine } from '../../engines/types.js';
 import { fetchCommittedOffsets } from '../kafka/offsets.js';
 import type { SnowplowBatchResult, SnowplowLoader, SnowplowRecord } from './loader.js';
+import { landSnowplowLinesNative } from './native-lines.js';
 
 /**
  * Snowplow enriched events from a Kafka topic (one TSV event per message, as enrich's Kafka sink writes them).
@@ -24,6 +26,12 @@ export interface SnowplowKafkaOptions {
    * the sink serializes its inserts (BulkDuckDbSink does).
    */
   readonly partitionsConsumedConcurrently?: number;
+  /**
+   * A DuckDB engine holding the loader's table: batches are then landed by DuckDB (native-lines.ts), each
+   * falling back to the loader's JS path when it cannot be. Fetches are larger (16 MB per partition), so a
+   * batch is thousands of events rather than hundreds.
+   */
+  readonly native?: Engine;
   /** Called after each landed and committed batch (report the watermark, re-plan touched hours). */
   readonly onBatch?: (result: SnowplowKafkaBatchResult) => void | Promise<void>;
 }
@@ -33,6 +41,8 @@ export interface SnowplowKafkaBatchResult extends SnowplowBatchResult {
   readonly partition: number;
   /** Last offset of the batch (committed as lastOffset + 1). */
   readonly lastOffset: string;
+  /** Who landed it: DuckDB (`native` option) or the loader's JS path. */
+  readonly path: 'native' | 'js';
 }
 
 export interface SnowplowIngestSummary {
@@ -160,7 +170,12 @@ export class SnowplowKafkaSource {
   ): Promise<void> {
     if (this.consumer) throw new Error('SnowplowKafkaSource: already running');
     const { topic, groupId, loader, onBatch } = this.options;
-    const consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false });
+    const native = this.options.native;
+    const consumer = this.kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      ...(native ? { maxBytesPerPartition: 16 * 1024 * 1024, maxBytes: 64 * 1024 * 1024 } : {}),
+    });
     this.consumer = consumer;
     // A batch that keeps failing (sink down) crashes the consumer: surface it instead of waiting for a timeout.
     consumer.on(consumer.events.CRASH, (e) => crashed(e.payload.error));
@@ -172,20 +187,34 @@ export class SnowplowKafkaSource {
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat }: EachBatchPayload) => {
         if (batch.messages.length === 0) return;
-        const records: SnowplowRecord[] = batch.messages.map((m) => ({
-          // A null value (tombstone) parses as a 1-field line and is quarantined, never dropped.
-          line: m.value === null ? '' : m.value.toString('utf8'),
-          origin: `${batch.topic}/${batch.partition}/${m.offset}`,
-          stream: `${batch.topic}/${batch.partition}`,
-        }));
-        const res = await loader.load(records);
+        const stream = `${batch.topic}/${batch.partition}`;
+        // A null value (tombstone) parses as a 1-field line and is quarantined, never dropped.
+        const lines = batch.messages.map((m) => (m.value === null ? '' : m.value.toString('utf8')));
+        const landed = native
+          ? await landSnowplowLinesNative(lines, {
+              engine: native,
+              loader,
+              stream,
+              offsets: batch.messages.map((m) => m.offset),
+            })
+          : undefined;
+        const res =
+          landed ??
+          (await loader.load(
+            batch.messages.map((m, i): SnowplowRecord => ({
+              line: lines[i] ?? '',
+              origin: `${stream}/${m.offset}`,
+              stream,
+            })),
+          ));
         const lastOffset = batch.lastOffset();
         await consumer.commitOffsets([
           { topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() },
         ]);
         resolveOffset(lastOffset);
         await heartbeat();
-        const result = { ...res, topic: batch.topic, partition: batch.partition, lastOffset };
+        const path: 'native' | 'js' = landed ? 'native' : 'js';
+        const result = { ...res, topic: batch.topic, partition: batch.partition, lastOffset, path };
         if (onBatch) await onBatch(result);
         after(result);
       },

@@ -1,0 +1,80 @@
+import { unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Engine } from '../../engines/types.js';
+import { serializedWrite } from './duckdb-bulk-sink.js';
+import { ensureTables, nativeLandSql, type NativeResult } from './duckdb-native.js';
+import type { SnowplowBatchResult, SnowplowLoader } from './loader.js';
+import { SNOWPLOW_EVENTS_TABLE, SNOWPLOW_SOURCE } from './schema.js';
+
+/**
+ * A Kafka batch of enriched lines landed by DuckDB instead of JS (the landing files' native path, about 4x
+ * cheaper per event): the lines go to a temporary file, one per message, and quarantined lines get their
+ * `topic/partition/offset` origin from the line number. Same rows, reasons, dedupe, watermark and hours as
+ * SnowplowLoader.load on the same batch. Returns undefined, having landed nothing, when the batch cannot be
+ * written one message per line (an empty message or a tombstone, a line break inside a message, offsets
+ * with gaps) or DuckDB refuses it: the caller then runs SnowplowLoader.load.
+ */
+
+export interface NativeLinesOptions {
+  readonly engine: Engine;
+  readonly loader: SnowplowLoader;
+  /** Watermark sub-stream: `topic/partition`. */
+  readonly stream: string;
+  /** Quarantine origins are `<stream>/<offset>`; the messages' offsets, in order. */
+  readonly offsets: readonly string[];
+  readonly table?: string;
+  readonly tmpDir?: string;
+}
+
+const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+let fileSeq = 0;
+
+export async function landSnowplowLinesNative(
+  lines: readonly string[],
+  opts: NativeLinesOptions,
+): Promise<SnowplowBatchResult | undefined> {
+  const { engine, loader } = opts;
+  if (engine.name !== 'duckdb' || lines.length === 0 || lines.length !== opts.offsets.length)
+    return undefined;
+  for (const l of lines) if (l === '' || l.includes('\n') || l.includes('\r')) return undefined;
+  const first = BigInt(opts.offsets[0] ?? '0');
+  for (let i = 1; i < opts.offsets.length; i++)
+    if (BigInt(opts.offsets[i] ?? '') !== first + BigInt(i)) return undefined;
+
+  const table = opts.table ?? SNOWPLOW_EVENTS_TABLE;
+  await ensureTables(engine, table);
+  const file = join(opts.tmpDir ?? tmpdir(), `tessera-snowplow-${process.pid}-${++fileSeq}.tsv`);
+  await writeFile(file, lines.join('\n'));
+  let res: NativeResult;
+  try {
+    const origin = (lineNo: string) => `${lit(`${opts.stream}/`)} || (${first} + ${lineNo} - 1)::VARCHAR`;
+    const sql = nativeLandSql(file, table, origin);
+    const [row] = await serializedWrite(engine, table, () => engine.query<{ result: string }>(sql));
+    res = JSON.parse(row?.result ?? 'null') as NativeResult;
+  } catch {
+    return undefined; // nothing landed (one transaction); the JS path decides line by line
+  } finally {
+    await unlink(file).catch(() => undefined);
+  }
+  if (!res.ok) return undefined;
+
+  const wm = loader.watermark;
+  const hours = res.hours ? res.hours.split(',') : [];
+  // As SnowplowLoader.load: closed-ness against the watermark before this batch, observed after it landed.
+  const closedBefore = new Set(hours.filter((h) => wm.isClosed(h)));
+  if (res.latest) wm.observe(opts.stream, res.latest);
+  const touched = res.inserted === 0 ? [] : hours;
+  const value = wm.value;
+  return {
+    received: lines.length,
+    parsed: Number(res.parsed),
+    quarantined: Number(res.quarantined),
+    quarantinedByCode: res.by_code ?? {},
+    duplicatesInBatch: Number(res.parsed) - Number(res.distinct_ids),
+    inserted: Number(res.inserted),
+    touchedHours: touched,
+    reopenedHours: touched.filter((h) => closedBefore.has(h)),
+    watermark: value === undefined ? undefined : { source: SNOWPLOW_SOURCE, watermark: value },
+  };
+}

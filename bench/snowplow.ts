@@ -287,7 +287,8 @@ async function load(lines: readonly string[], inFlight: number): Promise<Run> {
 /**
  * `kafka` mode: the lines produced to a 2-partition topic of a real broker (TESSERA_TEST_KAFKA_BROKERS, or the
  * one scripts/services/kafka.sh starts), then topic → table through createSnowplowKafkaLoader (one pass, a new
- * consumer group each run), with DuckDB landing the batches (the default) and with the JS path (a sink given).
+ * consumer group each run) into a file-backed DuckDB configured as live mode's, with DuckDB landing the
+ * batches (the default) and with the JS path (a sink given).
  * The time includes joining the group and fetching.
  */
 async function kafkaRuns(lines: readonly string[]): Promise<void> {
@@ -307,7 +308,14 @@ async function kafkaRuns(lines: readonly string[]): Promise<void> {
     for (const path of ['native', 'js'] as const) {
       const runs: Run[] = [];
       for (let r = 0; r < repeats; r++) {
-        const engine = await createDuckDbEngine({ type: 'duckdb', path: ':memory:', ...threads });
+        // A file-backed warehouse with live mode's checkpoint threshold (config/live.yaml).
+        const dir = await mkdtemp(join(tmpdir(), 'tessera-bench-kafka-'));
+        const engine = await createDuckDbEngine({
+          type: 'duckdb',
+          path: join(dir, 'warehouse.duckdb'),
+          checkpointThreshold: '256MB',
+          ...threads,
+        });
         const loader = createSnowplowKafkaLoader({
           engine,
           brokers,
@@ -331,6 +339,7 @@ async function kafkaRuns(lines: readonly string[]): Promise<void> {
           rows: row?.n ?? 0,
         });
         await engine.close();
+        await rm(dir, { recursive: true, force: true });
       }
       report(`kafka → table, ${path} path`, runs);
     }

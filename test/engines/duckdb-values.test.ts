@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KeyedLock } from '../../src/engines/core/keyed-lock.js';
+import { createDuckDbEngine, duckdbConfigSchema } from '../../src/engines/duckdb/duckdb-engine.js';
 import { isoFromMicros } from '../../src/engines/duckdb/duckdb-values.js';
 
 describe('isoFromMicros', () => {
@@ -30,5 +31,24 @@ describe('KeyedLock', () => {
     const lock = new KeyedLock();
     await expect(lock.run('t', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     await expect(lock.run('t', async () => 1)).resolves.toBe(1);
+  });
+});
+
+describe('DuckDB engine settings', () => {
+  it('applies checkpointThreshold and refuses a value that is not a size', async () => {
+    const engine = await createDuckDbEngine({
+      type: 'duckdb',
+      path: ':memory:',
+      checkpointThreshold: '256MB',
+    });
+    try {
+      const [row] = await engine.query<{ v: string }>(`SELECT current_setting('checkpoint_threshold') AS v`);
+      expect(row?.v).toMatch(/^(256\.0 ?MB|244\.1 ?MiB)$/);
+    } finally {
+      await engine.close();
+    }
+    expect(
+      duckdbConfigSchema.safeParse({ type: 'duckdb', path: 'x', checkpointThreshold: 'lots' }).success,
+    ).toBe(false);
   });
 });

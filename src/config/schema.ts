@@ -1,7 +1,11 @@
 import { z } from 'zod';
+import { duckdbConfigSchema } from '../engines/duckdb/duckdb-engine.js';
 
-/** Engine connections; one of them is the environment's default warehouse. */
-const duckdbEngine = z.object({ type: z.literal('duckdb'), path: z.string().min(1) }).strict();
+/**
+ * Engine connections; one of them is the environment's default warehouse. DuckDB's are the engine's own
+ * config (path, threads, memoryLimit, checkpointThreshold, readOnly).
+ */
+const duckdbEngine = duckdbConfigSchema.strict();
 const trinoEngine = z
   .object({
     type: z.literal('trino'),

@@ -26,17 +26,21 @@ import type {
  * A relation is announced before its first change in each decoding session and after it changes.
  */
 
-/** START_REPLICATION / peek options: protocol 1, text values, logical messages (heartbeat, replay clock). */
+/** Protocol 1, text values, logical messages (heartbeat, replay clock); the publication is added per slot. */
+const PROTOCOL_OPTIONS: readonly (readonly [string, string])[] = [
+  ['proto_version', '1'],
+  ['messages', 'true'],
+];
+
+/** START_REPLICATION options. */
 export function pgoutputOptions(publication: string): readonly (readonly [string, string])[] {
-  return [
-    ['proto_version', '1'],
-    ['publication_names', publication],
-    ['messages', 'true'],
-  ];
+  return [...PROTOCOL_OPTIONS, ['publication_names', publication]];
 }
 
 /** SQL reading up to $2 changes (whole transactions) from slot $1 without consuming them; $3 = publication. */
-export const PEEK_PGOUTPUT_SQL = `SELECT data FROM pg_logical_slot_peek_binary_changes($1, NULL, $2, 'proto_version', '1', 'publication_names', $3, 'messages', 'true')`;
+export const PEEK_PGOUTPUT_SQL = `SELECT data FROM pg_logical_slot_peek_binary_changes($1, NULL, $2, ${PROTOCOL_OPTIONS.map(
+  ([k, v]) => `'${k}', '${v}'`,
+).join(', ')}, 'publication_names', $3)`;
 
 interface Relation {
   readonly schema: string;

@@ -180,52 +180,30 @@ export interface Wal2JsonTransaction {
  * so a trailing B without C means the server changed behaviour: fail loudly rather than confirm past it.
  */
 export function groupTransactions(messages: readonly Wal2JsonMessage[]): Wal2JsonTransaction[] {
+  const assembler = new Wal2JsonAssembler();
   const out: Wal2JsonTransaction[] = [];
-  let open: { xid: number; changes: Wal2JsonChange[]; messages: Wal2JsonLogicalMessage[] } | undefined;
   for (const m of messages) {
-    switch (m.action) {
-      case 'B':
-        if (open) throw new Error(`wal2json: BEGIN of ${m.xid} inside transaction ${open.xid}`);
-        open = { xid: m.xid, changes: [], messages: [] };
-        break;
-      case 'C':
-        if (!open || open.xid !== m.xid) throw new Error(`wal2json: COMMIT of ${m.xid} without its BEGIN`);
-        out.push({
-          xid: m.xid,
-          commitLsn: m.lsn,
-          endLsn: m.nextlsn,
-          commitTime: m.timestamp,
-          changes: open.changes,
-          messages: open.messages,
-        });
-        open = undefined;
-        break;
-      case 'M':
-        // Non-transactional messages stand alone; they carry no rows and are not confirmed on their own.
-        if (open && m.transactional) open.messages.push(m);
-        break;
-      default:
-        if (!open) throw new Error(`wal2json: ${m.action} on ${m.schema}.${m.table} outside a transaction`);
-        open.changes.push(m);
-    }
+    const tx = assembler.push(m);
+    if (tx) out.push(tx);
   }
-  if (open) throw new Error(`wal2json: transaction ${open.xid} has no COMMIT in the peeked batch`);
+  const open = assembler.openXid;
+  if (open !== undefined) throw new Error(`wal2json: transaction ${open} has no COMMIT in the peeked batch`);
   return out;
 }
 
-/**
- * wal2json through the streaming protocol: one action per message, assembled into transactions as they
- * arrive. The old image of an update is dropped when it adds nothing (parseWal2jsonLean).
- */
-export class Wal2JsonDecoder implements LogicalDecoder {
+/** wal2json actions, in order, into whole transactions (the SQL interface's batches and the stream alike). */
+class Wal2JsonAssembler {
   private open: { xid: number; changes: Wal2JsonChange[]; messages: Wal2JsonLogicalMessage[] } | undefined;
+
+  get openXid(): number | undefined {
+    return this.open?.xid;
+  }
 
   reset(): void {
     this.open = undefined;
   }
 
-  push(message: Buffer): LogicalTransaction | undefined {
-    const m = parseWal2jsonLean(message.toString('utf8'));
+  push(m: Wal2JsonMessage): Wal2JsonTransaction | undefined {
     switch (m.action) {
       case 'B':
         if (this.open) throw new Error(`wal2json: BEGIN of ${m.xid} inside transaction ${this.open.xid}`);
@@ -235,16 +213,17 @@ export class Wal2JsonDecoder implements LogicalDecoder {
         const open = this.open;
         if (!open || open.xid !== m.xid) throw new Error(`wal2json: COMMIT of ${m.xid} without its BEGIN`);
         this.open = undefined;
-        return logicalFromWal2json({
+        return {
           xid: m.xid,
           commitLsn: m.lsn,
           endLsn: m.nextlsn,
           commitTime: m.timestamp,
           changes: open.changes,
           messages: open.messages,
-        });
+        };
       }
       case 'M':
+        // Non-transactional messages stand alone; they carry no rows and are not confirmed on their own.
         if (this.open && m.transactional) this.open.messages.push(m);
         return undefined;
       default:
@@ -253,6 +232,23 @@ export class Wal2JsonDecoder implements LogicalDecoder {
         this.open.changes.push(m);
         return undefined;
     }
+  }
+}
+
+/**
+ * wal2json through the streaming protocol: one action per message, assembled into transactions as they
+ * arrive. The old image of an update is dropped when it adds nothing (parseWal2jsonLean).
+ */
+export class Wal2JsonDecoder implements LogicalDecoder {
+  private readonly assembler = new Wal2JsonAssembler();
+
+  reset(): void {
+    this.assembler.reset();
+  }
+
+  push(message: Buffer): LogicalTransaction | undefined {
+    const tx = this.assembler.push(parseWal2jsonLean(message.toString('utf8')));
+    return tx ? logicalFromWal2json(tx) : undefined;
   }
 }
 

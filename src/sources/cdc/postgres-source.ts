@@ -225,8 +225,7 @@ export class PostgresCdcSource {
             last.endLsn,
           ]);
           lsn = pgLsnToHex(last.endLsn);
-          const committed = canonicalTimestamp(last.commitTime);
-          if (!this.watermark || committed > this.watermark) this.watermark = committed;
+          this.landedThrough(last.commitTime);
         }
         caughtUp = rows < maxChanges;
         // Caught up: a heartbeat transaction committed now is decoded after everything committed
@@ -237,17 +236,32 @@ export class PostgresCdcSource {
           this.cfg.slot,
         ]);
       }
-      const watermark = this.watermark ? { source: this.cfg.database, watermark: this.watermark } : undefined;
-      return {
+      return this.pollResult({
         changes,
         inserted,
         transactions,
         caughtUp,
         warnings,
         ...(lsn ? { lsn } : {}),
-        ...(watermark ? { watermark } : {}),
-      };
+      });
     });
+  }
+
+  /**
+   * Moves the watermark to a confirmed transaction's commit time (never back). The streaming source, which
+   * wraps this one, keeps its watermark here too.
+   */
+  landedThrough(commitTime: string): void {
+    const committed = canonicalTimestamp(commitTime);
+    if (!this.watermark || committed > this.watermark) this.watermark = committed;
+  }
+
+  /** A poll's counts with the source's watermark. */
+  pollResult(counts: Omit<PollResult, 'watermark'>): PollResult {
+    return {
+      ...counts,
+      ...(this.watermark ? { watermark: { source: this.cfg.database, watermark: this.watermark } } : {}),
+    };
   }
 
   /** Drops the slot and its publication (decommissioning, tests). The raw tables and checkpoint stay. */

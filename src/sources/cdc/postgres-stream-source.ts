@@ -1,6 +1,5 @@
 import pg from 'pg';
 import type { CdcSink } from '../sinks/types.js';
-import { canonicalTimestamp } from './canonical.js';
 import { pgSourceError } from './errors.js';
 import type { ChangeLander, LandResult } from './lander.js';
 import { parsePgLsn, pgLsnToHex } from './lsn.js';
@@ -57,7 +56,6 @@ export class PostgresStreamCdcSource {
   private readonly stream: ReplicationStream;
   private streaming = false;
   private client: pg.Client | undefined;
-  private watermark: string | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private release: NodeJS.Timeout | undefined;
 
@@ -82,9 +80,7 @@ export class PostgresStreamCdcSource {
   init(sink: CdcSink, opts: { resnapshot?: boolean } = {}): Promise<InitResult> {
     return this.serial(async () => {
       await this.stopStream();
-      const r = await this.inner.init(sink, opts);
-      if (r.snapshotTaken || !this.watermark) this.watermark = r.snapshot.time;
-      return r;
+      return this.inner.init(sink, opts); // the watermark starts at the snapshot, kept by the inner source
     });
   }
 
@@ -167,8 +163,7 @@ export class PostgresStreamCdcSource {
         await this.config.hooks?.beforeConfirm?.({ lsn: pgLsnToHex(last.endLsn) });
         this.stream.confirm(last.endLsn);
         lsn = pgLsnToHex(last.endLsn);
-        const committed = canonicalTimestamp(last.commitTime);
-        if (!this.watermark || committed > this.watermark) this.watermark = committed;
+        this.inner.landedThrough(last.commitTime);
       }
       if (!caughtUp || this.config.heartbeat === false || round > 0) break;
       await this.sql(client, 'SELECT pg_logical_emit_message(true, $1, $2)', [
@@ -176,18 +171,14 @@ export class PostgresStreamCdcSource {
         this.config.slot,
       ]);
     }
-    const watermark = this.watermark
-      ? { source: this.config.database, watermark: this.watermark }
-      : undefined;
-    return {
+    return this.inner.pollResult({
       changes,
       inserted,
       transactions,
       caughtUp,
       warnings,
       ...(lsn ? { lsn } : {}),
-      ...(watermark ? { watermark } : {}),
-    };
+    });
   }
 
   /**

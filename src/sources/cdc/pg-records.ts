@@ -17,6 +17,10 @@ const OPS: Record<LogicalChange['action'], ChangeOp> = { I: 'c', U: 'u', D: 'd',
 
 export class PgRecordBuilder {
   private readonly columnCache = new Map<string, Shape>();
+  private readonly snapshotColumns = new WeakMap<
+    readonly PgColumn[],
+    { names: readonly string[]; typeoids: readonly number[] }
+  >();
   private readonly lastShape = new Map<
     string,
     { names: readonly string[]; typeoids: readonly number[]; shape: Shape }
@@ -76,16 +80,22 @@ export class PgRecordBuilder {
       seq,
       txid: null,
       commitTime: time,
-      columns: this.shapeOf(
-        table,
-        columns.map((c) => c.name),
-        columns.map((c) => c.typeoid),
-      ).columns,
+      columns: this.snapshotShape(table, columns).columns,
       values,
       fullImage: true,
       origin: `${lsn}/${seq}`,
       redactedInput: () => JSON.stringify({ snapshot: table, values: this.pii.values(table, values) }),
     };
+  }
+
+  /** A snapshot's column list as names and types, split once per table read rather than once per row. */
+  private snapshotShape(table: string, columns: readonly PgColumn[]): Shape {
+    let split = this.snapshotColumns.get(columns);
+    if (!split) {
+      split = { names: columns.map((c) => c.name), typeoids: columns.map((c) => c.typeoid) };
+      this.snapshotColumns.set(columns, split);
+    }
+    return this.shapeOf(table, split.names, split.typeoids);
   }
 
   private type(oid: number) {

@@ -166,31 +166,28 @@ export class EngineRawSink implements CdcSink {
     const staged = stageRows(unique, columns);
     const ref = tableRef(table).sql;
     const res = await withStagedFile(this.tmpDir, staged, async (select) => {
+      const insert = (sql: string) => this.engine.query<{ Count: number }>(sql);
+      // Rows of `select` whose key is not in the table (among rows in `range`, when given), as one INSERT.
+      const antiJoin = (range?: string) =>
+        `INSERT INTO ${ref} BY NAME SELECT s.* FROM (${select}) s WHERE NOT EXISTS (SELECT 1 FROM ${ref} t WHERE ` +
+        `${range ? `${range} AND ` : ''}${dedupeKey.map((k) => `t.${q(k)} = s.${q(k)}`).join(' AND ')})`;
       if (prune && dedupeKey.length > 0) {
         // Keys already landed are looked up among the rows in the batch's range of the prune column
         // (zone maps skip the rest of the table), and a plain INSERT then only checks the primary key:
         // measured ~30% cheaper than INSERT OR IGNORE. A key landed meanwhile by another writer fails the
         // statement on the primary key (nothing written); INSERT OR IGNORE then settles it.
-        const match = dedupeKey.map((k) => `t.${q(k)} = s.${q(k)}`).join(' AND ');
-        const range = `t.${q(prune.column)} BETWEEN ${prune.lo} AND ${prune.hi}`;
         try {
-          return await this.engine.query<{ Count: number }>(
-            `INSERT INTO ${ref} BY NAME SELECT s.* FROM (${select}) s ` +
-              `WHERE NOT EXISTS (SELECT 1 FROM ${ref} t WHERE ${range} AND ${match})`,
-          );
+          return await insert(antiJoin(`t.${q(prune.column)} BETWEEN ${prune.lo} AND ${prune.hi}`));
         } catch (e) {
           if (!/constraint|duplicate key/i.test(String(e))) throw e;
         }
       }
       try {
-        return await this.engine.query<{ Count: number }>(`INSERT OR IGNORE INTO ${ref} BY NAME ${select}`);
+        return await insert(`INSERT OR IGNORE INTO ${ref} BY NAME ${select}`);
       } catch (e) {
         // A table created without a key index (raw.snowplow_events, see BulkDuckDbSink): the anti-join alone.
         if (dedupeKey.length === 0 || !/no UNIQUE\/PRIMARY KEY constraints/i.test(String(e))) throw e;
-        const match = dedupeKey.map((k) => `t.${q(k)} = s.${q(k)}`).join(' AND ');
-        return this.engine.query<{ Count: number }>(
-          `INSERT INTO ${ref} BY NAME SELECT s.* FROM (${select}) s WHERE NOT EXISTS (SELECT 1 FROM ${ref} t WHERE ${match})`,
-        );
+        return insert(antiJoin());
       }
     });
     return { inserted: Number(res[0]?.Count ?? 0) };

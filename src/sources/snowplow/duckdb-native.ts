@@ -279,12 +279,9 @@ export async function ingestSnowplowFileNative(
   const table = options.table ?? SNOWPLOW_EVENTS_TABLE;
   await ensureTables(engine, table);
 
-  const wm = loader.watermark;
-  const sql = nativeLandSql(file, table);
   let res: NativeResult;
   try {
-    const [row] = await serializedWrite(engine, table, () => engine.query<{ result: string }>(sql));
-    res = JSON.parse(row?.result ?? 'null') as NativeResult;
+    res = await runNativeLanding(engine, table, nativeLandSql(file, table));
   } catch (e) {
     // The engine rolls back a script that failed inside its transaction before reusing the connection.
     // e.g. invalid UTF-8: the JS path decides line by line (and surfaces real engine failures).
@@ -292,20 +289,38 @@ export async function ingestSnowplowFileNative(
   }
   if (!res.ok) return js('a lone carriage return (a line break to readline)');
 
-  const hours = res.hours ? res.hours.split(',') : [];
-  // As SnowplowLoader.load: closed-ness against the watermark before this file, observed after it landed.
-  const closedBefore = new Set(hours.filter((h) => wm.isClosed(h)));
-  if (res.latest) wm.observe(stream, res.latest);
-  const touched = res.inserted === 0 ? [] : hours;
+  const hours = observeNativeLanding(res, loader, stream);
   return {
     lines: res.lines ?? (await countLines(engine, file)),
     inserted: Number(res.inserted),
     quarantined: Number(res.quarantined),
-    touchedHours: touched,
-    reopenedHours: touched.filter((h) => closedBefore.has(h)),
-    watermark: wm.value,
+    ...hours,
+    watermark: loader.watermark.value,
     path: 'native',
   };
+}
+
+/** Runs a nativeLandSql script on the table's write queue; its result (throws what DuckDB threw). */
+export async function runNativeLanding(engine: Engine, table: string, sql: string): Promise<NativeResult> {
+  const [row] = await serializedWrite(engine, table, () => engine.query<{ result: string }>(sql));
+  return JSON.parse(row?.result ?? 'null') as NativeResult;
+}
+
+/**
+ * Moves the loader's watermark past a native landing and returns its hours, as SnowplowLoader.load does:
+ * touched hours (none when nothing was new) and, among them, those closed before this landing.
+ */
+export function observeNativeLanding(
+  res: NativeResult,
+  loader: SnowplowLoader,
+  stream: string,
+): { touchedHours: string[]; reopenedHours: string[] } {
+  const wm = loader.watermark;
+  const hours = res.hours ? res.hours.split(',') : [];
+  const closedBefore = new Set(hours.filter((h) => wm.isClosed(h)));
+  if (res.latest) wm.observe(stream, res.latest);
+  const touched = res.inserted === 0 ? [] : hours;
+  return { touchedHours: touched, reopenedHours: touched.filter((h) => closedBefore.has(h)) };
 }
 
 /**

@@ -2,8 +2,13 @@ import { unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Engine } from '../../engines/types.js';
-import { serializedWrite } from './duckdb-bulk-sink.js';
-import { ensureTables, nativeLandSql, type NativeResult } from './duckdb-native.js';
+import {
+  ensureTables,
+  nativeLandSql,
+  observeNativeLanding,
+  runNativeLanding,
+  type NativeResult,
+} from './duckdb-native.js';
 import type { SnowplowBatchResult, SnowplowLoader } from './loader.js';
 import { SNOWPLOW_EVENTS_TABLE, SNOWPLOW_SOURCE } from './schema.js';
 
@@ -49,9 +54,7 @@ export async function landSnowplowLinesNative(
   let res: NativeResult;
   try {
     const origin = (lineNo: string) => `${lit(`${opts.stream}/`)} || (${first} + ${lineNo} - 1)::VARCHAR`;
-    const sql = nativeLandSql(file, table, origin);
-    const [row] = await serializedWrite(engine, table, () => engine.query<{ result: string }>(sql));
-    res = JSON.parse(row?.result ?? 'null') as NativeResult;
+    res = await runNativeLanding(engine, table, nativeLandSql(file, table, origin));
   } catch {
     return undefined; // nothing landed (one transaction); the JS path decides line by line
   } finally {
@@ -59,13 +62,8 @@ export async function landSnowplowLinesNative(
   }
   if (!res.ok) return undefined;
 
-  const wm = loader.watermark;
-  const hours = res.hours ? res.hours.split(',') : [];
-  // As SnowplowLoader.load: closed-ness against the watermark before this batch, observed after it landed.
-  const closedBefore = new Set(hours.filter((h) => wm.isClosed(h)));
-  if (res.latest) wm.observe(opts.stream, res.latest);
-  const touched = res.inserted === 0 ? [] : hours;
-  const value = wm.value;
+  const hours = observeNativeLanding(res, loader, opts.stream);
+  const value = loader.watermark.value;
   return {
     received: lines.length,
     parsed: Number(res.parsed),
@@ -73,8 +71,7 @@ export async function landSnowplowLinesNative(
     quarantinedByCode: res.by_code ?? {},
     duplicatesInBatch: Number(res.parsed) - Number(res.distinct_ids),
     inserted: Number(res.inserted),
-    touchedHours: touched,
-    reopenedHours: touched.filter((h) => closedBefore.has(h)),
+    ...hours,
     watermark: value === undefined ? undefined : { source: SNOWPLOW_SOURCE, watermark: value },
   };
 }

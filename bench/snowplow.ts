@@ -179,23 +179,25 @@ async function fromFile(file: string, path: 'js' | 'native', before?: string): P
   const loader = new SnowplowLoader({ sink, allowedLatenessMinutes: 60 });
   await loader.load([]);
   if (before) await land(before, path, engine, loader);
+  return measured(engine, () => land(file, path, engine, loader));
+}
+
+/** Times `work` (wall, main-thread CPU, process CPU), then counts the table's rows and closes the engine. */
+async function measured(
+  engine: Engine,
+  work: () => Promise<{ inserted: number; quarantined: number }>,
+): Promise<Run> {
   const t = performance.now();
   const js = mainThreadCpuSeconds();
   const cpu = process.cpuUsage();
-  const r = await land(file, path, engine, loader);
+  const { inserted, quarantined } = await work();
   const seconds = (performance.now() - t) / 1000;
   const jsSeconds = mainThreadCpuSeconds() - js;
   const used = process.cpuUsage(cpu);
   const [row] = await engine.query<{ n: number }>('SELECT count(*)::INT AS n FROM raw.snowplow_events');
   await engine.close();
-  return {
-    seconds,
-    jsSeconds,
-    cpuSeconds: (used.user + used.system) / 1e6,
-    inserted: r.inserted,
-    quarantined: r.quarantined,
-    rows: row?.n ?? 0,
-  };
+  const cpuSeconds = (used.user + used.system) / 1e6;
+  return { seconds, jsSeconds, cpuSeconds, inserted, quarantined, rows: row?.n ?? 0 };
 }
 
 async function land(
@@ -255,33 +257,26 @@ async function load(lines: readonly string[], inFlight: number): Promise<Run> {
   );
   const loader = new SnowplowLoader({ sink, allowedLatenessMinutes: 60 });
   await loader.load([]);
-  const t = performance.now();
-  const js = mainThreadCpuSeconds();
-  const cpu = process.cpuUsage();
-  let inserted = 0;
-  let quarantined = 0;
-  const pending: Promise<void>[] = [];
-  for (let i = 0; i < lines.length; i += batchSize) {
-    const batch: SnowplowRecord[] = [];
-    const end = Math.min(i + batchSize, lines.length);
-    for (let j = i; j < end; j++)
-      batch.push({ line: lines[j] as string, origin: `bench:${j}`, stream: 'bench' });
-    pending.push(
-      loader.load(batch).then((res) => {
-        inserted += res.inserted;
-        quarantined += res.quarantined;
-      }),
-    );
-    if (pending.length >= inFlight) await pending.shift();
-  }
-  await Promise.all(pending);
-  const seconds = (performance.now() - t) / 1000;
-  const jsSeconds = mainThreadCpuSeconds() - js;
-  const used = process.cpuUsage(cpu);
-  const cpuSeconds = (used.user + used.system) / 1e6;
-  const [row] = await engine.query<{ n: number }>('SELECT count(*)::INT AS n FROM raw.snowplow_events');
-  await engine.close();
-  return { seconds, jsSeconds, cpuSeconds, inserted, quarantined, rows: row?.n ?? 0 };
+  return measured(engine, async () => {
+    let inserted = 0;
+    let quarantined = 0;
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < lines.length; i += batchSize) {
+      const batch: SnowplowRecord[] = [];
+      const end = Math.min(i + batchSize, lines.length);
+      for (let j = i; j < end; j++)
+        batch.push({ line: lines[j] as string, origin: `bench:${j}`, stream: 'bench' });
+      pending.push(
+        loader.load(batch).then((res) => {
+          inserted += res.inserted;
+          quarantined += res.quarantined;
+        }),
+      );
+      if (pending.length >= inFlight) await pending.shift();
+    }
+    await Promise.all(pending);
+    return { inserted, quarantined };
+  });
 }
 
 /**
@@ -323,22 +318,12 @@ async function kafkaRuns(lines: readonly string[]): Promise<void> {
           groupId: `${topic}-${path}-${r}`,
           ...(path === 'js' ? { sink: new BulkDuckDbSink(engine, new EngineRawSink(engine)) } : {}),
         });
-        const t = performance.now();
-        const js = mainThreadCpuSeconds();
-        const cpu = process.cpuUsage();
-        const landed = await loader.land(() => undefined);
-        const seconds = (performance.now() - t) / 1000;
-        const used = process.cpuUsage(cpu);
-        const [row] = await engine.query<{ n: number }>('SELECT count(*)::INT AS n FROM raw.snowplow_events');
-        runs.push({
-          seconds,
-          jsSeconds: mainThreadCpuSeconds() - js,
-          cpuSeconds: (used.user + used.system) / 1e6,
-          inserted: landed.landed,
-          quarantined: landed.quarantined,
-          rows: row?.n ?? 0,
-        });
-        await engine.close();
+        runs.push(
+          await measured(engine, async () => {
+            const landed = await loader.land(() => undefined);
+            return { inserted: landed.landed, quarantined: landed.quarantined };
+          }),
+        );
         await rm(dir, { recursive: true, force: true });
       }
       report(`kafka → table, ${path} path`, runs);

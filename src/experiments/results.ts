@@ -6,7 +6,7 @@
 import type { ComputeColumn, ComputeResult, ComputeValue } from '../dsl/compute.js';
 import { analyzeExperiment } from './analysis.js';
 import type { ExperimentDefinition } from './experiment.js';
-import { sufficientStatsFromSqlRow } from './sql.js';
+import { STAT_SUM_COLUMNS, sufficientStatsFromSqlRow } from './sql.js';
 
 /** Columns of `mart_experiment_results`, in order. */
 export const EXPERIMENT_RESULT_COLUMNS: readonly ComputeColumn[] = [
@@ -49,17 +49,6 @@ export const EXPERIMENT_RESULT_COLUMNS: readonly ComputeColumn[] = [
   { name: 'covariate_sum_squares', type: 'double' },
   { name: 'main_covariate_sum_product', type: 'double' },
 ];
-
-const STAT_COLUMNS = [
-  'main_sum',
-  'main_sum_squares',
-  'denominator_sum',
-  'denominator_sum_squares',
-  'main_denominator_sum_product',
-  'covariate_sum',
-  'covariate_sum_squares',
-  'main_covariate_sum_product',
-] as const;
 
 const finiteOrNull = (x: number | undefined): number | null =>
   x === undefined || !Number.isFinite(x) ? null : x;
@@ -139,7 +128,7 @@ export function experimentResultRows(
         srm_mismatch: analysis.srm.mismatch,
         multiple_variation_users: excluded,
       };
-      for (const c of STAT_COLUMNS) {
+      for (const c of STAT_SUM_COLUMNS) {
         const x = stats?.[c];
         row[c] = x === null || x === undefined ? null : Number(x);
       }

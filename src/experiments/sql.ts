@@ -90,12 +90,8 @@ export interface ExperimentSqlSpec {
   readonly dialect?: ExperimentSqlDialect;
 }
 
-/** Columns of every result row, in order. */
-export const EXPERIMENT_SQL_COLUMNS = [
-  'experiment_key',
-  'metric_id',
-  'variation',
-  'users',
+/** The sums of a result row (what the statistics are computed from), in order. */
+export const STAT_SUM_COLUMNS = [
   'main_sum',
   'main_sum_squares',
   'denominator_sum',
@@ -104,6 +100,15 @@ export const EXPERIMENT_SQL_COLUMNS = [
   'covariate_sum',
   'covariate_sum_squares',
   'main_covariate_sum_product',
+] as const;
+
+/** Columns of every result row, in order. */
+export const EXPERIMENT_SQL_COLUMNS = [
+  'experiment_key',
+  'metric_id',
+  'variation',
+  'users',
+  ...STAT_SUM_COLUMNS,
   'multiple_variation_users',
 ] as const;
 

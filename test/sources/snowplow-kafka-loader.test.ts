@@ -13,13 +13,13 @@ import type { Engine } from '../../src/engines/types.js';
 import { produceSnowplowEvents } from '../../src/simulator/live/snowplow-producer.js';
 import { simulate } from '../../src/simulator/index.js';
 import { landingLoaders } from '../../src/sources/landing/landing-loaders.js';
-import { encodeEnrichedEvent } from '../../src/sources/snowplow/index.js';
 import {
   createSnowplowKafkaLoader,
   hourClosedAt,
   idleAwareWatermark,
 } from '../../src/sources/snowplow/kafka-loader.js';
 import { createTopic, deleteTopic, ensureKafka, uniqueTopic } from '../helpers/kafka.js';
+import { pageView } from '../helpers/snowplow.js';
 
 process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
 const brokersEnv = process.env['TESSERA_TEST_KAFKA_BROKERS'];
@@ -57,19 +57,6 @@ describe('idle-aware watermark rule', () => {
     expect(hourClosedAt('2026-11-24T10', '2026-11-24T12:00:00.000Z', 60)).toBe(true);
   });
 });
-
-function event(id: string, derived: string): string {
-  return encodeEnrichedEvent({
-    app_id: 'bme-web',
-    platform: 'web',
-    event: 'page_view',
-    event_id: id,
-    collector_tstamp: derived,
-    derived_tstamp: derived,
-    domain_userid: 'du-1',
-    domain_sessionid: 'ds-1',
-  });
-}
 
 const suite = brokersEnv ? describe : describe.skip;
 
@@ -117,8 +104,11 @@ suite('Snowplow Kafka loader against a real broker', () => {
       allowedLatenessMinutes: 15,
     });
     try {
-      await send(0, [event('a-1', '2026-11-24T10:05:00.000Z'), event('a-2', '2026-11-24T10:20:00.000Z')]);
-      await send(1, [event('b-1', '2026-11-24T10:10:00.000Z')]);
+      await send(0, [
+        pageView('a-1', '2026-11-24T10:05:00.000Z'),
+        pageView('a-2', '2026-11-24T10:20:00.000Z'),
+      ]);
+      await send(1, [pageView('b-1', '2026-11-24T10:10:00.000Z')]);
       let heartbeats = 0;
       const first = await loader.land(() => heartbeats++);
       // Partition 1 is 10 min behind: within the lateness, so it holds the watermark.
@@ -131,13 +121,16 @@ suite('Snowplow Kafka loader against a real broker', () => {
       expect(heartbeats).toBeGreaterThan(0);
 
       // Only partition 0 moves on, 2 h past partition 1's last event: partition 1 is idle, hour 10 closes.
-      await send(0, [event('a-3', '2026-11-24T12:10:00.000Z')]);
+      await send(0, [pageView('a-3', '2026-11-24T12:10:00.000Z')]);
       const second = await loader.land(noop);
       expect(second.watermark?.watermark).toBe('2026-11-24T12:10:00.000Z');
       expect(second.reopened).toBeUndefined();
 
       // A late event for hour 10 on the idle partition re-opens it (and does not move the watermark back).
-      await send(1, [event('b-late', '2026-11-24T10:40:00.000Z'), event('b-2', '2026-11-24T12:05:00.000Z')]);
+      await send(1, [
+        pageView('b-late', '2026-11-24T10:40:00.000Z'),
+        pageView('b-2', '2026-11-24T12:05:00.000Z'),
+      ]);
       const third = await loader.land(noop);
       expect(third).toMatchObject({
         landed: 2,
@@ -170,7 +163,7 @@ suite('Snowplow Kafka loader against a real broker', () => {
         allowedLatenessMinutes: 15,
         watermarkState: state,
       });
-      await send(0, [event('a-late', '2026-11-24T10:50:00.000Z')]);
+      await send(0, [pageView('a-late', '2026-11-24T10:50:00.000Z')]);
       expect((await restarted.land(noop)).reopened).toEqual([
         { stream: 'enriched', partitionKey: '2026-11-24T10' },
       ]);
@@ -182,7 +175,7 @@ suite('Snowplow Kafka loader against a real broker', () => {
         groupId: `${topic}-g`,
         allowedLatenessMinutes: 15,
       });
-      await send(1, [event('b-late-2', '2026-11-24T10:55:00.000Z')]);
+      await send(1, [pageView('b-late-2', '2026-11-24T10:55:00.000Z')]);
       expect(await fromCheckpoint.land(noop)).toMatchObject({
         landed: 1,
         watermark: { watermark: '2026-11-24T12:10:00.000Z' },

@@ -10,7 +10,6 @@ import { EngineRawSink } from '../../src/sources/sinks/engine-sink.js';
 import { BulkDuckDbSink } from '../../src/sources/snowplow/duckdb-bulk-sink.js';
 import {
   contextsJson,
-  encodeEnrichedEvent,
   experimentExposureContext,
   linkClickEvent,
   listingContext,
@@ -18,23 +17,10 @@ import {
   SnowplowLoader,
   unstructEventJson,
 } from '../../src/sources/snowplow/index.js';
+import { pageView } from '../helpers/snowplow.js';
 
 const brokers = process.env['TESSERA_TEST_KAFKA_BROKERS'];
 process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
-
-function event(id: string, derived: string, extra: Parameters<typeof encodeEnrichedEvent>[0] = {}): string {
-  return encodeEnrichedEvent({
-    app_id: 'bme-web',
-    platform: 'web',
-    event: 'page_view',
-    event_id: id,
-    collector_tstamp: derived,
-    derived_tstamp: derived,
-    domain_userid: 'du-1',
-    domain_sessionid: 'ds-1',
-    ...extra,
-  });
-}
 
 if (!brokers) {
   describe('Snowplow from Kafka', () => {
@@ -88,31 +74,31 @@ if (!brokers) {
     });
 
     it('parses, flattens, quarantines with reasons and dedupes on event_id', async () => {
-      const good = event('pv-1', '2026-11-24T10:05:00.000Z', {
+      const good = pageView('pv-1', '2026-11-24T10:05:00.000Z', {
         contexts: contextsJson([experimentExposureContext('search_ranking', 'B'), listingContext('L-9')]),
         page_urlpath: '/e/9',
       });
       await send(0, [
         good,
-        event('click-1', '2026-11-24T10:06:00.000Z', {
+        pageView('click-1', '2026-11-24T10:06:00.000Z', {
           event: 'unstruct',
           unstruct_event: unstructEventJson(linkClickEvent('https://x.test/')),
         }),
         'too\tfew\tfields',
-        event('bad-ts', '2026-11-24T10:07:00.000Z').replace(
+        pageView('bad-ts', '2026-11-24T10:07:00.000Z').replace(
           '2026-11-24 10:07:00.000',
           '2026-11-24 25:07:00.000',
         ),
         null,
       ]);
       await send(1, [
-        event('se-1', '2026-11-24T11:10:00.000Z', {
+        pageView('se-1', '2026-11-24T11:10:00.000Z', {
           event: 'struct',
           se_category: 'checkout',
           se_action: 'pay',
           se_value: 49.9,
         }),
-        event('bad-json', '2026-11-24T11:11:00.000Z', { contexts: '{"schema":"iglu:c","data":[{]}' }),
+        pageView('bad-json', '2026-11-24T11:11:00.000Z', { contexts: '{"schema":"iglu:c","data":[{]}' }),
         good, // the same event delivered twice, to another partition
       ]);
 
@@ -213,8 +199,8 @@ if (!brokers) {
 
     it('resumes from committed offsets, and a late event re-opens its closed hour', async () => {
       // Both partitions move past 10:00 + 1h + 15 min: hour 10 is closed.
-      await send(0, [event('w-0', '2026-11-24T11:40:00.000Z')]);
-      await send(1, [event('w-1', '2026-11-24T11:20:00.000Z')]);
+      await send(0, [pageView('w-0', '2026-11-24T11:40:00.000Z')]);
+      await send(1, [pageView('w-1', '2026-11-24T11:20:00.000Z')]);
       const advance = await source().ingestUntilCaughtUp(60_000);
       expect(advance).toMatchObject({
         received: 2,
@@ -224,8 +210,8 @@ if (!brokers) {
       });
 
       await send(1, [
-        event('late-1', '2026-11-24T10:59:00.000Z'),
-        event('on-time', '2026-11-24T11:30:00.000Z'),
+        pageView('late-1', '2026-11-24T10:59:00.000Z'),
+        pageView('on-time', '2026-11-24T11:30:00.000Z'),
       ]);
       const late = await source().ingestUntilCaughtUp(60_000);
       expect(late).toMatchObject({

@@ -38,6 +38,8 @@ const activities: TesseraActivities = {
   },
   planRun: () => Promise.reject(new Error('unused')),
   sendAlert: noop,
+  alertRoutes: () => Promise.resolve([]),
+  deliverAlert: noop,
   barrierStatus: () => Promise.resolve({ ready: true, waitingOn: [] }),
   publishGroup: () => Promise.resolve({ version: 'v' }),
   recordBackfill: noop,

@@ -33,7 +33,7 @@ DB_FILE="${STATE_DIR}/temporal.db"
 ADDRESS="${IP}:${PORT}"
 
 # name=type pairs registered on the namespace (src/runtime/search-attributes.ts must agree).
-SEARCH_ATTRIBUTES=(AssetKey=Keyword PartitionKey=Keyword AssetKeys=KeywordList TesseraRunKind=Keyword)
+SEARCH_ATTRIBUTES=(AssetKey=Keyword PartitionKey=Keyword PartitionKeys=KeywordList AssetKeys=KeywordList TesseraRunKind=Keyword)
 
 log() { echo "[temporal] $*" >&2; }
 

@@ -35,21 +35,22 @@ const resultSchema = z.object({
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]00:?00)$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-/** Engine type of a declared column type; ANSI names that DuckDB, Trino and PostgreSQL accept. */
+/** Engine type of a declared column type: the dialect's portable type names (portable.ts). */
 function sqlType(dialect: SqlDialect, t: ComputeColumnType): string {
+  const types = dialect.portable.types;
   switch (t) {
     case 'string':
-      return dialect.spell.textType;
+      return types.text;
     case 'integer':
-      return 'BIGINT';
+      return types.bigint;
     case 'double':
-      return 'DOUBLE';
+      return types.double;
     case 'boolean':
-      return 'BOOLEAN';
+      return types.boolean;
     case 'timestamp':
-      return 'TIMESTAMP';
+      return types.timestamp;
     case 'date':
-      return 'DATE';
+      return types.date;
   }
 }
 
@@ -63,15 +64,21 @@ function valueSql(dialect: SqlDialect, column: string, t: ComputeColumnType, v: 
     case 'string':
       return typeof v === 'string' ? dialect.literal(v) : bad();
     case 'integer':
-      return typeof v === 'number' && Number.isSafeInteger(v) ? `CAST(${v} AS BIGINT)` : bad();
+      return typeof v === 'number' && Number.isSafeInteger(v)
+        ? `CAST(${v} AS ${sqlType(dialect, t)})`
+        : bad();
     case 'double':
-      return typeof v === 'number' && Number.isFinite(v) ? `CAST(${dialect.literal(v)} AS DOUBLE)` : bad();
+      return typeof v === 'number' && Number.isFinite(v)
+        ? `CAST(${dialect.literal(v)} AS ${sqlType(dialect, t)})`
+        : bad();
     case 'boolean':
       return typeof v === 'boolean' ? dialect.literal(v) : bad();
     case 'timestamp':
       return typeof v === 'string' && ISO_INSTANT.test(v) ? dialect.timestampLiteral(v) : bad();
     case 'date':
-      return typeof v === 'string' && ISO_DATE.test(v) ? `DATE ${dialect.literal(v)}` : bad();
+      return typeof v === 'string' && ISO_DATE.test(v)
+        ? `CAST(${dialect.literal(v)} AS ${sqlType(dialect, t)})`
+        : bad();
   }
 }
 

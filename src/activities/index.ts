@@ -12,7 +12,7 @@ import { KeyedLock } from '../engines/core/keyed-lock.js';
 import type { Ledger } from '../ledger/index.js';
 import { filterPlan, plan, splitRange, withoutInputs } from '../planner/index.js';
 import type { SourceLoader } from '../sources/types.js';
-import { sendAlert } from './alerts.js';
+import { deliverAlert, effectiveRoutes, routesFor, sendAlert } from './alerts.js';
 import { barrierStatus } from './barrier.js';
 import { classify } from './errors.js';
 import { cancellableHeartbeat, ingestSource } from './ingest.js';
@@ -68,6 +68,11 @@ export function createActivities(deps: ActivityDeps): TesseraActivities {
     return { engine, dialect };
   };
   const common = { definitions: deps.definitions, ledger: deps.ledger, engineFor, now };
+  const alerting = {
+    definitions: deps.definitions,
+    routes: effectiveRoutes(deps.definitions, deps.alertRoutes),
+    logger: deps.logger,
+  };
   // One ingestion at a time per source on this worker: partitions of one source land the same files or slot.
   const ingestLock = new KeyedLock();
   const loaders = Object.fromEntries(
@@ -110,9 +115,11 @@ export function createActivities(deps: ActivityDeps): TesseraActivities {
       });
       return { windows, skippedFresh };
     }),
-    sendAlert: classified((alert) =>
-      sendAlert({ definitions: deps.definitions, routes: deps.alertRoutes, logger: deps.logger }, alert),
+    sendAlert: classified((alert) => sendAlert(alerting, alert)),
+    alertRoutes: classified(async (alert) =>
+      routesFor(alerting.definitions, alerting.routes, alert).map((r) => r.name),
     ),
+    deliverAlert: classified(({ alert, route }) => deliverAlert(alerting, alert, route)),
     barrierStatus: classified((input) => barrierStatus(common, input)),
     publishGroup: classified((input) => publishGroup({ ...common, latenessMs: deps.latenessMs }, input)),
     recordBackfill: classified(async (progress) => {

@@ -9,6 +9,9 @@ import { buildTable, PARTITION_COLUMN } from './tables.js';
 import { partitionFacts, snapshotInstant, type PartitionFacts } from './step-context.js';
 import type { MaterializeStepInput, StepCheckResult, StepResult } from './types.js';
 
+/** The check an ingested step records with the number of inputs its landing pass quarantined. */
+export const QUARANTINED_CHECK = 'quarantined';
+
 export interface MaterializeDeps {
   readonly definitions: Definitions;
   readonly engineFor: (asset: AssetDefinition) => Promise<{ engine: Engine; dialect: SqlDialect }>;
@@ -22,6 +25,8 @@ interface Written {
   readonly rowCount: number;
   readonly dataVersion: string;
   readonly selector?: PartitionSelector;
+  /** Inputs the ingest pass set aside in raw.quarantine (ingested assets whose loader counts them). */
+  readonly quarantined?: number;
 }
 
 /** Runs the asset's kind for one partition: every write replaces the partition (or merges by key) whole. */
@@ -67,6 +72,7 @@ async function write(
       rowCount: r.rowCount,
       dataVersion: r.dataVersion,
       ...(r.partition ? { selector: r.partition } : {}),
+      ...(r.quarantined !== undefined ? { quarantined: r.quarantined } : {}),
     };
   }
   if (asset.compute) return replaced(await replace(await runCompute(asset, facts, engine, dialect)));
@@ -81,7 +87,7 @@ async function write(
           ? await engine.mergeScd2FromChanges({
               target: table,
               // Changes of one transaction share its commit LSN; _seq orders them inside it.
-              changes: `SELECT *, ${dialect.quote('_lsn')} || lpad(CAST(${dialect.quote('_seq')} AS VARCHAR), 20, '0') AS ${dialect.quote('_pos')} FROM ${dialect.table(source)}`,
+              changes: `SELECT *, ${dialect.quote('_lsn')} || lpad(CAST(${dialect.quote('_seq')} AS ${dialect.portable.types.text}), 20, '0') AS ${dialect.quote('_pos')} FROM ${dialect.table(source)}`,
               businessKey: o.businessKey,
               tracked: o.tracked,
               orderBy: '_pos',
@@ -173,6 +179,23 @@ export async function materializeStep(
 
   const checks: StepCheckResult[] = [];
   const table = buildTable(asset);
+  if (written.quarantined !== undefined) {
+    // Quarantine is never silent: a non-blocking check the run summary, `tessera checks` and the ledger show.
+    const n = written.quarantined;
+    const detail = `${n} input(s) quarantined by the ingest pass (raw.quarantine, source ${asset.ingest?.source ?? ''})`;
+    checks.push({ name: QUARANTINED_CHECK, blocking: false, passed: n === 0, detail });
+    await deps.ledger.recordCheck({
+      assetKey: asset.key,
+      partitionKey: step.partitionKey,
+      runId,
+      checkName: QUARANTINED_CHECK,
+      blocking: false,
+      passed: n === 0,
+      failingRows: n,
+      detail,
+      checkedAt: deps.now(),
+    });
+  }
   for (const declared of asset.checks) {
     // A SQL check sees its partition and its table as the asset's SQL does ({{ partition_start }}, {{ this }}).
     const check =
@@ -231,6 +254,7 @@ export async function materializeStep(
     rowCount: written.rowCount,
     dataVersion: written.dataVersion,
     checks,
+    ...(written.quarantined ? { quarantined: written.quarantined } : {}),
     ...(error ? { error } : {}),
   };
 }

@@ -1,7 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { z } from 'zod';
 import type { AssetDefinition, Definitions } from '../dsl/index.js';
-import type { Engine, Scd2ColumnNaming } from '../engines/index.js';
+import { ENGINES, type Engine, type Scd2ColumnNaming, type SqlDialect } from '../engines/index.js';
 import { buildTable } from './tables.js';
 import {
   QUERY_REJECTED_ERROR_TYPE,
@@ -17,10 +16,10 @@ import {
  * (read-only) or the worker that holds it runs it (runQuery activity).
  *
  * Read-only is enforced in three layers: a lexical check (one statement, starting SELECT/WITH/FROM/VALUES/'('),
- * the engine's own parser where it offers one (DuckDB's json_serialize_sql serializes SELECT statements only
- * and lists every statement, so DML, DDL, COPY, ATTACH, PRAGMA and multi-statement text are refused by DuckDB
- * itself), and running the statement as a subquery (`SELECT * FROM (<sql>) LIMIT n`), where only a query can
- * stand. Not covered: side-effecting functions inside a SELECT (nextval, setseed) and table functions that
+ * the engine's own parser where its dialect offers one (SqlDialect.readOnlyProbe; DuckDB's json_serialize_sql
+ * serializes SELECT statements only and lists every statement, so DML, DDL, COPY, ATTACH, PRAGMA and
+ * multi-statement text are refused by DuckDB itself), and running the statement as a subquery
+ * (`SELECT * FROM (<sql>) LIMIT n`), where only a query can stand. Not covered: side-effecting functions inside a SELECT (nextval, setseed) and table functions that
  * read files (read_csv): the CLI's user can read those files anyway.
  */
 
@@ -94,31 +93,20 @@ export function singleQuery(sql: string): string {
   return [...segs.slice(0, last).map((s) => s.text), tail.slice(0, -1)].join('').trim();
 }
 
-const serialized = z.object({
-  error: z.boolean(),
-  error_type: z.string().optional(),
-  error_message: z.string().optional(),
-  statements: z.array(z.unknown()).optional(),
-});
+/** The dialect of a registered engine; undefined for an engine the registry does not know (test doubles). */
+function dialectOf(engine: Engine): SqlDialect | undefined {
+  const registered: Readonly<Record<string, { readonly dialect: SqlDialect } | undefined>> = ENGINES;
+  return Object.hasOwn(registered, engine.name) ? registered[engine.name]?.dialect : undefined;
+}
 
-/**
- * Engines whose own parser can tell a single read-only query apart; an engine without an entry gets the lexical
- * check and the subquery wrapping only.
- */
-const PARSER_CHECKS: Readonly<Record<string, (engine: Engine, sql: string) => Promise<void>>> = {
-  // DuckDB's json extension (bundled) serializes SELECT statements only: anything else is "not implemented".
-  duckdb: async (engine, sql) => {
-    const [row] = await engine.query<{ j: string }>('SELECT json_serialize_sql(?::VARCHAR) AS j', [sql]);
-    const r = serialized.parse(JSON.parse(String(row?.j ?? '{}')));
-    if (r.error) {
-      if (r.error_type === 'not implemented')
-        throw reject(`only a read-only SELECT (or WITH … SELECT) may run (DuckDB: ${r.error_message ?? ''})`);
-      throw reject(`${r.error_type ?? 'parser'} error: ${r.error_message ?? 'invalid SQL'}`);
-    }
-    const n = r.statements?.length ?? 0;
-    if (n !== 1) throw reject(`only one statement may run; DuckDB parsed ${n}`);
-  },
-};
+/** The engine parser's verdict on `sql` (SqlDialect.readOnlyProbe), where the engine offers one. */
+async function parserCheck(engine: Engine, dialect: SqlDialect | undefined, sql: string): Promise<void> {
+  const probe = dialect?.readOnlyProbe();
+  if (!probe) return;
+  const [row] = await engine.query(probe.sql, [sql]);
+  const refused = probe.verdict(row);
+  if (refused !== undefined) throw reject(refused);
+}
 
 /** SQL keywords that may follow a table reference and are therefore never its alias. */
 const NOT_ALIAS = new Set(
@@ -210,15 +198,19 @@ export async function runReadOnlyQuery(
     sql = r.sql;
     asOfAssets = r.replaced;
   }
-  await PARSER_CHECKS[engine.name]?.(engine, sql);
+  const dialect = dialectOf(engine);
+  await parserCheck(engine, dialect, sql);
   // Newlines keep a trailing `-- comment` from swallowing the closing parenthesis.
   const wrapped = `SELECT * FROM (\n${sql}\n) AS tessera_query`;
   let columns: QueryColumn[] | undefined;
-  try {
-    const described = await engine.query<{ column_name: string; column_type: string }>(`DESCRIBE ${wrapped}`);
-    columns = described.map((c) => ({ name: String(c.column_name), type: String(c.column_type) }));
-  } catch {
-    // Not every engine can DESCRIBE a query; the names then come from the first row.
+  const describe = dialect?.describeQuerySql(wrapped);
+  if (describe !== undefined) {
+    try {
+      const described = await engine.query<{ column_name: string; column_type: string }>(describe);
+      columns = described.map((c) => ({ name: String(c.column_name), type: String(c.column_type) }));
+    } catch {
+      // A query the engine cannot describe still runs; the names then come from the first row.
+    }
   }
   const rows = await engine.query(`${wrapped}\nLIMIT ${input.limit + 1}`);
   let truncated = rows.length > input.limit;

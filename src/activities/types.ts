@@ -28,6 +28,8 @@ export interface StepResult {
   readonly rowCount: number;
   readonly dataVersion: string;
   readonly checks: readonly StepCheckResult[];
+  /** Inputs its ingest pass quarantined (ingested assets; absent when none). */
+  readonly quarantined?: number;
   readonly error?: string;
 }
 
@@ -52,6 +54,11 @@ export interface Alert {
   readonly workflowId: string;
   /** Temporal Web UI link to that workflow. */
   readonly runUrl: string;
+}
+
+export interface DeliverAlertInput {
+  readonly alert: Alert;
+  readonly route: string;
 }
 
 export interface BarrierStatusInput {
@@ -186,7 +193,12 @@ export interface TesseraActivities {
    * window is planned for real when it starts). Optional so fakes need not have it: short ranges never call it.
    */
   planBackfillWindows?(input: BackfillWindowsInput): Promise<BackfillWindows>;
+  /** Legacy (workflows recorded before alertWorkflow): every route, each delivered once, failures logged. */
   sendAlert(alert: Alert): Promise<void>;
+  /** Names of the routes an alert goes to (config and catalog routes matching its asset's owners or tags). */
+  alertRoutes(alert: Alert): Promise<readonly string[]>;
+  /** Delivers an alert to one route; throws when it failed (retried on its own by alertWorkflow). */
+  deliverAlert(input: DeliverAlertInput): Promise<void>;
   barrierStatus(input: BarrierStatusInput): Promise<BarrierStatus>;
   /** Flips the group to the versions materialized for the partition, atomically. */
   publishGroup(input: PublishGroupInput): Promise<{ readonly version: string }>;

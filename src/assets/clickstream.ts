@@ -32,20 +32,20 @@ export const clickstreamAssets = [
         -- 30 minutes before the day decide whether its first events continue a session from the day before.
         select domain_userid, user_id, derived_tstamp as ts, event_name, mkt_source, mkt_medium, mkt_campaign
         from raw.snowplow_events
-        where derived_tstamp >= {{ partition_start }} - interval 30 minute and derived_tstamp < {{ partition_end }}
+        where derived_tstamp >= {{ add_minutes({{ partition_start }}, -30) }} and derived_tstamp < {{ partition_end }}
       ), gaps as (
         select *, case when lag(ts) over (partition by domain_userid order by ts) is null
-                        or ts - lag(ts) over (partition by domain_userid order by ts) > interval 30 minute
+                        or ts > {{ add_minutes(lag(ts) over (partition by domain_userid order by ts), 30) }}
                        then 1 else 0 end as is_new
         from events
       ), numbered as (
         select *, sum(is_new) over (partition by domain_userid order by ts rows unbounded preceding) as n from gaps
       )
-      select domain_userid || '-' || strftime(min(ts), '%Y%m%d%H%M%S') as session_id, domain_userid,
+      select domain_userid || '-' || {{ format_timestamp(min(ts), '%Y%m%d%H%M%S') }} as session_id, domain_userid,
              max(user_id) as user_id, min(ts) as started_at, max(ts) as ended_at,
-             count(*) filter (where event_name = 'page_view') as page_views,
-             arg_min(mkt_source, ts) as mkt_source, arg_min(mkt_medium, ts) as mkt_medium,
-             arg_min(mkt_campaign, ts) as mkt_campaign
+             {{ count_if(event_name = 'page_view') }} as page_views,
+             {{ arg_min(mkt_source, ts) }} as mkt_source, {{ arg_min(mkt_medium, ts) }} as mkt_medium,
+             {{ arg_min(mkt_campaign, ts) }} as mkt_campaign
       from numbered group by domain_userid, n
       having min(ts) >= {{ partition_start }}`,
     owners: ['growth-analytics'],
@@ -60,13 +60,18 @@ export const clickstreamAssets = [
     deps: [{ key: 'raw.snowplow_events', mapping: rollup() }, 'core.fct_purchases'],
     primaryKey: ['day'],
     sql: `
-      select cast({{ partition_start }} as date) as day,
-        count(distinct domain_userid) filter (where event_name = 'struct' and se_action = 'search') as searchers,
-        count(distinct domain_userid) filter (where event_name = 'page_view' and listing_id is not null) as viewers,
-        (select count(distinct user_id) from core.fct_purchases
-          where created_at >= {{ partition_start }} and created_at < {{ partition_end }}) as bookers
-      from raw.snowplow_events
-      where derived_tstamp >= {{ partition_start }} and derived_tstamp < {{ partition_end }}`,
+      -- Two one-row aggregates side by side (a scalar subquery beside aggregates is not portable).
+      with visits as (
+        select {{ count_distinct_if(domain_userid, event_name = 'struct' and se_action = 'search') }} as searchers,
+               {{ count_distinct_if(domain_userid, event_name = 'page_view' and listing_id is not null) }} as viewers
+        from raw.snowplow_events
+        where derived_tstamp >= {{ partition_start }} and derived_tstamp < {{ partition_end }}
+      ), bookings as (
+        select count(distinct user_id) as bookers from core.fct_purchases
+        where created_at >= {{ partition_start }} and created_at < {{ partition_end }}
+      )
+      select {{ partition_date }} as day, v.searchers, v.viewers, b.bookers
+      from visits v cross join bookings b`,
     owners: ['growth-analytics'],
     tags: ['clickstream', 'funnel'],
     group: 'clickstream',

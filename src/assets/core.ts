@@ -88,8 +88,8 @@ export const coreAssets = [
       select c.purchase_id, p.user_id, p.listing_id, l.vendor_id, p.status, p.amount_cents, p.currency,
              c.created_at, f.confirmed_at, cast(c.created_at as date) as created_date
       from created c
-      join at_cut p using (purchase_id)
-      left join confirmed f using (purchase_id)
+      join at_cut p on p.purchase_id = c.purchase_id
+      left join confirmed f on f.purchase_id = c.purchase_id
       left join core.dim_listings l
         on l.listing_id = p.listing_id and l.valid_from <= c.created_at and (l.valid_to is null or l.valid_to > c.created_at)
       where c.created_at >= {{ partition_start }} and c.created_at < {{ partition_end }}`,

@@ -99,6 +99,8 @@ export const experimentAssets = [
       { key: 'clickstream.fct_sessions', mapping: allUpstream() },
     ],
     primaryKey: ['experiment_key', 'metric_id', 'variation'],
+    // A portable template (src/experiments/sql.ts): the engine that runs the step renders it in its own
+    // spelling; the sums are exact decimals, so a rerun writes the same data version.
     sql: experimentsStatsSql(EXPERIMENTS, '{{ partition_end }}'),
     owners: ['experimentation'],
     tags: ['experiments'],

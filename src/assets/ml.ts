@@ -30,16 +30,16 @@ export const mlAssets = [
         where valid_from < {{ partition_end }} and (valid_to is null or valid_to >= {{ partition_end }})
           and not is_deleted
       )
-      select cast({{ partition_start }} as date) as feature_date, u.user_id, u.country, u.marketing_consent,
-             date_diff('day', cast(s.signed_up_at as date), cast({{ partition_start }} as date)) as tenure_days,
+      select {{ partition_date }} as feature_date, u.user_id, u.country, u.marketing_consent,
+             {{ date_diff_days(cast(s.signed_up_at as date), {{ partition_date }}) }} as tenure_days,
              count(k.purchase_id) as purchases_to_date,
-             count(k.purchase_id) filter (where k.status = 'confirmed') as confirmed_purchases_to_date,
-             coalesce(sum(k.amount_cents) filter (where k.status = 'confirmed'), 0) as confirmed_cents_to_date
+             {{ count_if(k.status = 'confirmed') }} as confirmed_purchases_to_date,
+             coalesce({{ sum_if(k.amount_cents, k.status = 'confirmed') }}, 0) as confirmed_cents_to_date
       from core.users_daily u
-      join signed_up s using (user_id)
-      left join known k using (user_id)
+      join signed_up s on s.user_id = u.user_id
+      left join known k on k.user_id = u.user_id
       where u._partition = {{ partition_key }} and u.status = 'active'
-      group by all`,
+      group by u.user_id, u.country, u.marketing_consent, s.signed_up_at`,
     owners: ['ml-platform'],
     tags: ['ml', 'features'],
     group: 'ml',

@@ -3,16 +3,18 @@ import { byDay, byDayAndPlatform, byHour } from './partitions.js';
 
 /**
  * The raw layer: rows landed by source loaders, never computed. Change logs are typed: change metadata
- * (_lsn, _txid, _commit_time, _op) followed by the table's columns (the after image; the before image for deletes).
+ * (_lsn, _seq, _txid, _commit_time, _op) followed by the table's columns (the after image; the before image for
+ * deletes). Their key is the loaders' dedupe key (_lsn, _seq): every change of a transaction shares its commit's
+ * _lsn, so one row changed twice in a transaction repeats (_lsn, <business key>).
  */
-const changeLog = (db: string, table: string, key: string) =>
+const changeLog = (db: string, table: string) =>
   asset({
     key: `raw.${db}_${table}_changes`,
     kind: 'raw_cdc',
-    description: `Change log of ${db}.${table} from logical decoding, one row per change, deduplicated by LSN`,
+    description: `Change log of ${db}.${table} from logical decoding, one row per change, deduplicated by (_lsn, _seq)`,
     partitions: byDay,
     ingest: { source: db, stream: table },
-    primaryKey: ['_lsn', key],
+    primaryKey: ['_lsn', '_seq'],
     checks: [acceptedValues('_op', ['r', 'c', 'u', 'd', 't'])],
     owners: ['data-platform'],
     tags: ['raw', 'cdc'],
@@ -20,10 +22,10 @@ const changeLog = (db: string, table: string, key: string) =>
   });
 
 export const rawAssets = [
-  changeLog('user_db', 'users', 'user_id'),
-  changeLog('inventory_db', 'vendors', 'vendor_id'),
-  changeLog('inventory_db', 'listings', 'listing_id'),
-  changeLog('inventory_db', 'purchases', 'purchase_id'),
+  changeLog('user_db', 'users'),
+  changeLog('inventory_db', 'vendors'),
+  changeLog('inventory_db', 'listings'),
+  changeLog('inventory_db', 'purchases'),
   asset({
     key: 'raw.snowplow_events',
     kind: 'fact',

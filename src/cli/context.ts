@@ -5,6 +5,7 @@ import type { Definitions } from '../dsl/index.js';
 import type { Ledger } from '../ledger/index.js';
 import type { Client, Connection } from '@temporalio/client';
 import { SCHEDULE_ID_PREFIX } from '../runtime/ids.js';
+import { resolveUiUrl } from '../runtime/ui.js';
 import { loadDefinitionsModule, type DefinitionsModule } from './definitions-module.js';
 
 /** Options every command accepts. */
@@ -65,9 +66,12 @@ export class CliContext {
     return (await this.temporal).client;
   }
 
-  /** Where runs go: the task queue and the Web UI base for links. */
+  /** Where runs go: the task queue and the Web UI base for links (where the UI really is: see resolveUiUrl). */
   get target(): { taskQueue: string; uiBaseUrl: string } {
-    return { taskQueue: this.config.temporal.taskQueue, uiBaseUrl: this.config.temporal.uiUrl };
+    return {
+      taskQueue: this.config.temporal.taskQueue,
+      uiBaseUrl: resolveUiUrl(this.config.temporal.uiUrl, process.env),
+    };
   }
 
   /**

@@ -28,6 +28,7 @@ const MODULES = {
   dev: async (): Promise<Register> => (await import('./commands/dev.js')).registerDev,
   simulate: async (): Promise<Register> => (await import('./commands/simulate.js')).registerSimulate,
   demo: async (): Promise<Register> => (await import('./commands/demo.js')).registerDemo,
+  ui: async (): Promise<Register> => (await import('./commands/ui.js')).registerUi,
 } as const;
 
 /** Top-level command → the module registering it. */
@@ -47,6 +48,7 @@ const COMMANDS: Readonly<Record<string, keyof typeof MODULES>> = {
   dev: 'dev',
   simulate: 'simulate',
   demo: 'demo',
+  ui: 'ui',
 };
 
 /** Global options that take a value (their value is not the command name). */

@@ -20,8 +20,9 @@ export interface Platform {
 }
 
 /**
- * Opens the engines this machine can run (DuckDB files are created on demand) and the ledger. Engines whose
- * type has no implementation here yet are left out; an asset routed to one fails with a clear error.
+ * Opens every configured engine (DuckDB files are created on demand) and the ledger. Config validation already
+ * refused engine types without an implementation (src/config/schema.ts); an engine that cannot be opened fails
+ * start-up naming it, after closing the ones already opened.
  */
 export async function openPlatform(opts: {
   config: TesseraConfig;
@@ -33,13 +34,28 @@ export async function openPlatform(opts: {
 }): Promise<Platform> {
   const { config } = opts;
   const engines: Record<string, Engine> = {};
+  const closeOpened = () => Promise.allSettled(Object.values(engines).map((e) => e.close()));
   for (const [name, engineConfig] of Object.entries(config.engines)) {
-    if (engineConfig.type !== 'duckdb') continue;
-    if (engineConfig.path !== ':memory:') mkdirSync(dirname(engineConfig.path), { recursive: true });
-    engines[name] = await createEngine(engineConfig);
+    try {
+      if (engineConfig.type === 'duckdb' && engineConfig.path !== ':memory:')
+        mkdirSync(dirname(engineConfig.path), { recursive: true });
+      engines[name] = await createEngine(engineConfig);
+    } catch (err) {
+      await closeOpened();
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new Error(`engine "${name}" (${engineConfig.type}) could not be opened: ${reason}`, {
+        cause: err,
+      });
+    }
   }
   if (config.ledger.type === 'sqlite') mkdirSync(dirname(config.ledger.path), { recursive: true });
-  const ledger = await openLedger(config.ledger);
+  let ledger: Ledger;
+  try {
+    ledger = await openLedger(config.ledger);
+  } catch (err) {
+    await closeOpened();
+    throw err;
+  }
   const activities = createActivities({
     definitions: opts.definitions,
     engines,

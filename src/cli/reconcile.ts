@@ -62,12 +62,14 @@ export async function reconcile(
 
 /**
  * A content fingerprint of every table and view analysts can read (row count and an order-independent hash per
- * table), leaving out engine bookkeeping and run-named physical versions. Equal warehouses give equal prints.
+ * table), leaving out engine bookkeeping, run-named physical versions and published stores (their slices are named
+ * after runs; the views over them are printed). Equal warehouses give equal prints.
  */
 export async function warehouseFingerprint(engine: Engine): Promise<Record<string, string>> {
   const tables = await engine.query(
     `select table_schema || '.' || table_name as name from information_schema.tables
      where table_schema not in ('tessera_meta', 'information_schema', 'pg_catalog') and table_name not like '\\_\\_v\\_%' escape '\\'
+       and table_name not like '\\_\\_p\\_%' escape '\\'
      order by 1`,
   );
   const out: Record<string, string> = {};

@@ -1,36 +1,52 @@
 import { z } from 'zod';
-import { duckdbConfigSchema } from '../engines/duckdb/duckdb-engine.js';
+import {
+  ENGINES,
+  engineConfigSchema as registeredEngineConfigSchema,
+  type EngineConfig as RegisteredEngineConfig,
+} from '../engines/registry.js';
 
 /**
- * Engine connections; one of them is the environment's default warehouse. DuckDB's are the engine's own
- * config (path, threads, memoryLimit, checkpointThreshold, readOnly).
+ * Engine connections; one of them is the environment's default warehouse. Each entry is the registered engine's
+ * own config schema (src/engines/registry.ts: DuckDB's path, threads, memoryLimit, ...). A `type` with no
+ * implementation in this build is a config error naming the implemented ones: an engine named in config is
+ * opened at start-up, never skipped. Unknown keys are errors, as everywhere in the config.
  */
-const duckdbEngine = duckdbConfigSchema.strict();
-const trinoEngine = z
-  .object({
-    type: z.literal('trino'),
-    url: z.url(),
-    catalog: z.string().min(1),
-    user: z.string().default('tessera'),
-  })
-  .strict();
-const bigqueryEngine = z
-  .object({
-    type: z.literal('bigquery'),
-    projectId: z.string().min(1),
-    location: z.string().default('US'),
-    apiEndpoint: z.url().optional(),
-  })
-  .strict();
-const sparkEngine = z
-  .object({ type: z.literal('spark'), master: z.string().default('local[2]'), warehouse: z.string() })
-  .strict();
-export const engineConfigSchema = z.discriminatedUnion('type', [
-  duckdbEngine,
-  trinoEngine,
-  bigqueryEngine,
-  sparkEngine,
-]);
+export const engineConfigSchema = z.unknown().transform((raw, ctx): RegisteredEngineConfig => {
+  const implemented = Object.keys(ENGINES).sort().join(', ');
+  const entry = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? raw : undefined;
+  const type: unknown = entry ? (entry as Record<string, unknown>)['type'] : undefined;
+  if (!entry || typeof type !== 'string') {
+    ctx.addIssue({
+      code: 'custom',
+      message: `an engine needs a "type"; implemented engines: ${implemented}`,
+    });
+    return z.NEVER;
+  }
+  if (!Object.hasOwn(ENGINES, type)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['type'],
+      message: `engine type "${type}" has no implementation in this build (implemented engines: ${implemented})`,
+    });
+    return z.NEVER;
+  }
+  const parsed = registeredEngineConfigSchema.safeParse(entry);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues)
+      ctx.addIssue({ code: 'custom', path: issue.path.map(String), message: issue.message });
+    return z.NEVER;
+  }
+  // Engine schemas strip keys they do not know: a misspelt option would silently not apply.
+  const unknown = Object.keys(entry).filter((k) => !Object.hasOwn(parsed.data, k));
+  if (unknown.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `Unrecognized key${unknown.length > 1 ? 's' : ''}: ${unknown.map((k) => `"${k}"`).join(', ')}`,
+    });
+    return z.NEVER;
+  }
+  return parsed.data;
+});
 
 export const ledgerConfigSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('sqlite'), path: z.string().min(1) }).strict(),

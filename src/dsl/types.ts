@@ -89,7 +89,9 @@ export interface AssetSpec {
   readonly engine?: string;
   /**
    * SELECT producing the partition (fact, metric, mart, custom). Placeholders rendered by the engine's dialect:
-   * {{ partition_start }}, {{ partition_end }} (timestamps), {{ partition_key }}, {{ partition.<dimension> }}.
+   * {{ partition_start }}, {{ partition_end }} (timestamps), {{ partition_date }}, {{ partition_key }},
+   * {{ partition.<dimension> }}; portable SQL macros such as {{ arg_max(x, y) }} and {{ t.text }}
+   * (src/engines/dialect/portable-macros.ts, docs/engines.md "Portable SQL").
    * Upstream assets are referenced by their key (schema.name).
    */
   readonly sql?: string;

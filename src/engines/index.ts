@@ -21,5 +21,12 @@ export { SqlDialect, SAFE_DEFAULT_FEATURES } from './dialect/dialect.js';
 export type { DialectFeatures, Spellings, TableRef } from './dialect/dialect.js';
 export { renderTemplate, type TemplateContext } from './dialect/template.js';
 export { SCD2_COLUMNS, scd2Columns, type Scd2Columns } from './dialect/scd2-names.js';
-export { versionedTableRef } from './dialect/publish.js';
+export { publicationId, storeRef } from './dialect/publish.js';
 export { createDuckDbEngine, duckdbConfigSchema, type DuckDbConfig } from './duckdb/duckdb-engine.js';
+export { withJobScope, currentJobScope, type JobScope } from './core/job-scope.js';
+export {
+  BigQueryEngine,
+  bigqueryConfigSchema,
+  createBigQueryEngine,
+  type BigQueryConfig,
+} from './bigquery/bigquery-engine.js';

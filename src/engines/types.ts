@@ -106,17 +106,40 @@ export interface SnapshotAsOfRequest {
   readonly columns?: readonly string[];
 }
 
+/**
+ * One publication of an asset: the rows of the partitions it changes, appended to the asset's published store.
+ * A later flip serves them together with the partitions the group already served (docs/engines.md, "Publish").
+ */
 export interface VersionedTableRequest {
   /** `schema.name` of the published asset, e.g. `marts.daily_revenue`. */
   readonly assetKey: string;
-  /** Any text; reduced to [a-z0-9_] in the physical name. */
+  /** Any text; reduced to [a-z0-9_]. */
   readonly version: string;
+  /** Must produce only rows of `partitions` (a PartitionMismatchError says how many did not). */
   readonly selectSql: string;
+  /**
+   * The partitions this publication replaces: `column` holds each row's key. A listed key without rows is
+   * published empty. Absent: the asset is unpartitioned and the select replaces all of it.
+   */
+  readonly partitions?: { readonly column: string; readonly keys: readonly string[] };
+}
+
+export interface PublishedPartition {
+  readonly rowCount: number;
+  /** Fingerprint of the partition's rows, equal to the `dataVersion` replacePartition reported for them. */
+  readonly dataVersion: string;
+  /** True when an earlier publication held the same content: nothing was written for it. */
+  readonly reused: boolean;
+}
+
+export interface VersionedTableResult extends WriteResult {
+  /** By partition key ('' for an unpartitioned asset). */
+  readonly partitions: Readonly<Record<string, PublishedPartition>>;
 }
 
 export interface FlipRequest {
   readonly group: string;
-  /** Asset key (the stable name analysts query) → physical table it should serve. */
+  /** Asset key (the stable name analysts query) → the publication (`table` of createVersionedTable) to serve. */
   readonly tables: Readonly<Record<string, string>>;
   /** Default: a hash of `tables`. */
   readonly version?: string;
@@ -176,7 +199,9 @@ export interface Engine {
   /** SELECT of the rows live at `asOf` (pure rendering, no I/O). */
   snapshotAsOfSql(req: SnapshotAsOfRequest): string;
 
-  createVersionedTable(req: VersionedTableRequest): Promise<WriteResult>;
+  /** Appends a publication's partitions to the asset's published store; `table` is the publication's id. */
+  createVersionedTable(req: VersionedTableRequest): Promise<VersionedTableResult>;
+  /** Serves the publications in `tables` over what the group served (their partitions replace the same keys). */
   flipPublishGroup(req: FlipRequest): Promise<FlipResult>;
   /** Re-points the group to the version before the current one; throws when there is none. */
   rollbackPublishGroup(group: string): Promise<FlipResult>;

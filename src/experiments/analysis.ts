@@ -9,6 +9,7 @@ import { metricDefinitionSchema, type MetricDefinition } from './metrics.js';
 import {
   adjustPValues,
   adjustedConfidenceInterval,
+  alternativeSchema,
   bayesianTest,
   differenceTypeSchema,
   sampleRatioMismatch,
@@ -41,6 +42,12 @@ export const analysisSettingsSchema = z
     differenceType: differenceTypeSchema.default('relative'),
     /** Frequentist significance level (Bayesian credible intervals are 95%, as in gbstats' runner). */
     alpha: z.number().gt(0).lt(1).default(0.05),
+    /**
+     * Frequentist hypothesis: `two-sided`, or one-sided `greater` (the treatment is better: lift >
+     * 0) or `less` (lift < 0), as gbstats' OneSidedTreatmentGreater/LesserTTest. One-sided intervals
+     * are open on one side.
+     */
+    alternative: alternativeSchema.default('two-sided'),
     sequential: z
       .object({ enabled: z.boolean().default(false), tuningParameter: z.number().positive().default(5000) })
       .strict()
@@ -50,7 +57,15 @@ export const analysisSettingsSchema = z
     phaseLengthDays: z.number().positive().default(1),
   })
   .strict()
-  .refine((s) => s.baselineIndex < s.variations.length, { message: 'baselineIndex out of range' });
+  .refine((s) => s.baselineIndex < s.variations.length, { message: 'baselineIndex out of range' })
+  .refine((s) => s.engine === 'frequentist' || s.alternative === 'two-sided', {
+    message: 'one-sided tests (alternative greater/less) need the frequentist engine',
+    path: ['alternative'],
+  })
+  .refine((s) => !s.sequential.enabled || s.alternative === 'two-sided' || s.alpha < 0.5, {
+    message: 'a one-sided sequential test needs alpha < 0.5',
+    path: ['alpha'],
+  });
 export type AnalysisSettings = z.infer<typeof analysisSettingsSchema>;
 export type AnalysisSettingsInput = z.input<typeof analysisSettingsSchema>;
 
@@ -122,10 +137,11 @@ export function analyzeMetric(
     } else if (settings.sequential.enabled) {
       result = sequentialTest(baseline, stat, {
         ...base,
+        alternative: settings.alternative,
         sequentialTuningParameter: settings.sequential.tuningParameter,
       });
     } else {
-      result = welchTTest(baseline, stat, base);
+      result = welchTTest(baseline, stat, { ...base, alternative: settings.alternative });
     }
     return { ...summary, result };
   });
@@ -162,7 +178,7 @@ export function analyzeExperiment(input: ExperimentAnalysisInput): ExperimentAna
     ...analyzeMetric(metricDefinitionSchema.parse(m.metric), m.rows, settings),
   }));
   if (settings.engine === 'frequentist' && settings.correction !== 'none') {
-    applyCorrection(metrics, settings.correction, settings.alpha);
+    applyCorrection(metrics, settings.correction, settings.alpha, settings.alternative);
   }
   return { srm, metrics };
 }
@@ -172,11 +188,15 @@ function applyCorrection(
   metrics: ExperimentAnalysis['metrics'],
   method: 'holm-bonferroni' | 'benjamini-hochberg',
   alpha: number,
+  alternative: AnalysisSettings['alternative'],
 ): void {
   const targets: { v: VariationAnalysis; r: FrequentistResult }[] = [];
   for (const m of metrics) {
     if (m.role !== 'goal') continue;
-    for (const v of m.variations) if (v.result && 'pValue' in v.result) targets.push({ v, r: v.result });
+    for (const v of m.variations)
+      // A p-value gbstats could not compute (NaN, sequential one-sided) takes no part in the correction.
+      if (v.result && 'pValue' in v.result && Number.isFinite(v.result.pValue))
+        targets.push({ v, r: v.result });
   }
   if (targets.length === 0) return;
   const adjusted = adjustPValues(
@@ -187,6 +207,6 @@ function applyCorrection(
     const p = adjusted[i] ?? 1;
     const target = v.result as VariationResult;
     target.pValueAdjusted = p;
-    target.ciAdjusted = adjustedConfidenceInterval(p, r.uplift.mean, r.ci, alpha);
+    target.ciAdjusted = adjustedConfidenceInterval(p, r.uplift.mean, r.ci, alpha, alternative);
   });
 }

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { analysisSettingsSchema, metricRoleSchema } from './analysis.js';
 import { metricDefinitionSchema } from './metrics.js';
-import { experimentStatsSql, type ExperimentSqlDialect } from './sql.js';
+import { experimentStatsSql, type ExperimentSqlSpellings } from './sql.js';
 
 const identifier = z.string().regex(/^[a-z][a-z0-9_]*$/, 'lower_snake_case identifier');
 const assetKey = z.string().regex(/^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/, 'an asset key schema.name');
@@ -49,6 +49,12 @@ export const experimentDefinitionSchema = z
   .strict()
   .refine((e) => new Set(e.metrics.map((m) => m.metric.id)).size === e.metrics.length, {
     message: 'metric ids must be unique within an experiment',
+  })
+  // The settings' cross-field rules (one-sided needs the frequentist engine, ...) hold at declaration.
+  .superRefine((e, ctx) => {
+    const parsed = analysisSettingsSchema.safeParse({ ...e.analysis, variations: e.variations });
+    for (const issue of parsed.error?.issues ?? [])
+      ctx.addIssue({ code: 'custom', message: issue.message, path: ['analysis', ...issue.path] });
   });
 export type ExperimentDefinition = z.infer<typeof experimentDefinitionSchema>;
 export type ExperimentDefinitionInput = z.input<typeof experimentDefinitionSchema>;
@@ -62,11 +68,12 @@ const fullInstant = (s: string): string => (s.length === 10 ? `${s}T00:00:00Z` :
 /**
  * The one query computing every listed experiment's sufficient statistics; `until` is a SQL timestamp
  * expression (in an asset, `{{ partition_end }}`). Experiments must share their exposure source and window.
+ * By default the query is a portable template, rendered by the engine that runs it (sql.ts).
  */
 export function experimentsStatsSql(
   experiments: readonly ExperimentDefinition[],
   until: string,
-  dialect?: ExperimentSqlDialect,
+  spellings?: ExperimentSqlSpellings,
 ): string {
   const [first] = experiments;
   if (!first) throw new Error('no experiments');
@@ -97,7 +104,7 @@ export function experimentsStatsSql(
           },
         }
       : {}),
-    ...(dialect ? { dialect } : {}),
+    ...(spellings ? { spellings } : {}),
   });
 }
 

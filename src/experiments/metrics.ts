@@ -56,16 +56,26 @@ export const metricPriorSchema = z
   })
   .strict();
 
+/** Whether `x` units of `minutesPerUnit` minutes are a whole number of minutes. */
+const wholeMinutes =
+  (minutesPerUnit: number) =>
+  (x: number): boolean =>
+    Math.abs(x * minutesPerUnit - Math.round(x * minutesPerUnit)) < 1e-9;
+const minutesMessage = { message: 'must be a whole number of minutes' };
+
 const common = {
   id: identifier,
   name: z.string().min(1),
   description: z.string().optional(),
   /** Lower is better (e.g. latency, refunds). */
   inverse: z.boolean().default(false),
-  /** Only events within this many days after a unit's first exposure count (absent: until the end). */
-  conversionWindowDays: z.number().positive().optional(),
+  /**
+   * Only events within this many days after a unit's first exposure count (absent: until the end). A
+   * whole number of minutes (0.5 is fine), as every engine can add minutes to a timestamp.
+   */
+  conversionWindowDays: z.number().positive().refine(wholeMinutes(1_440), minutesMessage).optional(),
   /** Events in the first hours after exposure are ignored (e.g. to skip the exposure event itself). */
-  conversionDelayHours: z.number().nonnegative().default(0),
+  conversionDelayHours: z.number().nonnegative().refine(wholeMinutes(60), minutesMessage).default(0),
   prior: metricPriorSchema.optional(),
 };
 

@@ -25,6 +25,9 @@ export const EXPERIMENT_RESULT_COLUMNS: readonly ComputeColumn[] = [
   /** 'relative' or 'absolute': what lift, ci_low and ci_high measure (the analysis' difference type). */
   { name: 'lift_type', type: 'string' },
   { name: 'lift', type: 'double' },
+  /** 'two-sided', 'greater' or 'less' (one-sided tests): the hypothesis p_value and the CI are for. */
+  { name: 'alternative', type: 'string' },
+  /** NULL on the open side of a one-sided interval. */
   { name: 'ci_low', type: 'double' },
   { name: 'ci_high', type: 'double' },
   { name: 'p_value', type: 'double' },
@@ -105,6 +108,7 @@ export function experimentResultRows(
         absolute_lift: j === baselineIndex ? null : finiteOrNull(v.mean - (baseline?.mean ?? NaN)),
         lift_type: a.differenceType,
         lift: finiteOrNull(r?.expected),
+        alternative: a.alternative,
         ci_low: finiteOrNull(r?.ci[0]),
         ci_high: finiteOrNull(r?.ci[1]),
         p_value: frequentist ? finiteOrNull(r.pValue) : null,

@@ -11,9 +11,12 @@
  *    (main value) and the CUPED lookback (covariate), so units without events count as 0.
  * 4. capping per metric (pooled over variations), then sums per variation; one UNION ALL branch per metric.
  *
- * The few spellings engines disagree on (interval arithmetic, percentiles, type names) are one row of
- * `EXPERIMENT_SQL_SPELLINGS`.
+ * What engines spell apart (type names, adding minutes to a timestamp) comes from `ExperimentSqlSpellings`:
+ * by default the portable template macros, which the engine that runs the query renders (an asset's SQL
+ * is rendered per step), or one dialect's spellings directly (`dialectSpellings`). Percentiles use window
+ * functions every engine has. Values and sums are exact decimals (see `ExperimentSqlSpellings.decimal`).
  */
+import type { SqlDialect } from '../engines/dialect/dialect.js';
 import { usesCuped, type MetricDefinition, type MetricSource } from './metrics.js';
 import {
   SUFFICIENT_STAT_COLUMNS,
@@ -23,13 +26,16 @@ import {
 
 /** What differs between engines for this query. */
 export interface ExperimentSqlSpellings {
-  readonly doubleType: string;
-  readonly integerType: string;
   readonly textType: string;
-  /** `ts + seconds` (seconds may be negative or fractional). */
-  addSeconds(tsExpr: string, seconds: number): string;
-  /** Aggregate: continuous percentile (linear interpolation) of `expr`, p in (0, 1). */
-  percentileCont(expr: string, p: number): string;
+  readonly integerType: string;
+  /**
+   * An exact decimal type with 38 digits, `scale` of them after the point: per-unit values and the sums
+   * are exact, so they do not depend on the order an engine aggregates in (doubles would: their last
+   * digit changes with the parallel aggregation order, and the data versions built on them with it).
+   */
+  decimal(scale: number): string;
+  /** `ts` moved by a whole number of minutes (negative: earlier). */
+  addMinutes(tsExpr: string, minutes: number): string;
   /** ISO-8601 instant → timestamp literal (UTC). */
   timestamp(iso: string): string;
 }
@@ -40,28 +46,33 @@ const ansiTimestamp = (iso: string): string => {
   return `TIMESTAMP '${m[1]} ${m[2] ?? '00:00:00'}'`;
 };
 
-const ANSI: ExperimentSqlSpellings = {
-  doubleType: 'DOUBLE',
-  integerType: 'BIGINT',
-  textType: 'VARCHAR',
-  addSeconds: (ts, s) =>
-    s === 0 ? ts : `${ts} ${s < 0 ? '-' : '+'} INTERVAL '${microRound(Math.abs(s))}' SECOND`,
-  percentileCont: (e, p) => `percentile_cont(${p}) WITHIN GROUP (ORDER BY ${e})`,
+/**
+ * The query as a template of the portable SQL macros (`{{ t.text }}`, `{{ add_minutes(ts, n) }}`:
+ * src/engines/dialect/portable-macros.ts), so the engine that runs the step renders it in its own
+ * spelling. `DECIMAL(38,s)` is how DuckDB, Trino and Spark spell the exact type (the portable types have
+ * no decimal yet; BigQuery would spell it BIGNUMERIC(38,s)).
+ */
+export const PORTABLE_TEMPLATE_SPELLINGS: ExperimentSqlSpellings = {
+  textType: '{{ t.text }}',
+  integerType: '{{ t.bigint }}',
+  decimal: (scale) => `DECIMAL(38,${scale})`,
+  addMinutes: (ts, minutes) => (minutes === 0 ? ts : `{{ add_minutes(${ts}, ${minutes}) }}`),
   timestamp: ansiTimestamp,
 };
 
-/** Seconds with at most microsecond digits, no exponent. */
-function microRound(s: number): string {
-  return (Math.round(s * 1e6) / 1e6).toFixed(6).replace(/\.?0+$/, '');
+/** The query spelled directly for one dialect (its portable spellings and type names). */
+export function dialectSpellings(d: SqlDialect): ExperimentSqlSpellings {
+  return {
+    textType: d.portable.types.text,
+    integerType: d.portable.types.bigint,
+    decimal: (scale) => d.types.decimal(38, scale),
+    addMinutes: (ts, minutes) => (minutes === 0 ? ts : d.portable.addMinutes(ts, minutes)),
+    timestamp: (iso) => d.timestampLiteral(iso),
+  };
 }
 
-/** One row per engine. DuckDB and Trino accept the ANSI spellings; BigQuery will need its own row. */
-export const EXPERIMENT_SQL_SPELLINGS = {
-  ansi: ANSI,
-  duckdb: ANSI,
-  trino: { ...ANSI, percentileCont: (e: string, p: number) => `approx_percentile(${e}, ${p})` },
-} as const satisfies Record<string, ExperimentSqlSpellings>;
-export type ExperimentSqlDialect = keyof typeof EXPERIMENT_SQL_SPELLINGS;
+/** Digits after the point of per-unit values (and of the cap); their products and squares have twice as many. */
+export const VALUE_SCALE = 6;
 
 /** Where exposures come from: one row per exposure event. */
 export interface ExposureSource {
@@ -87,7 +98,8 @@ export interface ExperimentSqlSpec {
   readonly until?: string;
   /** Exposures outside `[start, end)` (ISO-8601 instants) do not assign units. */
   readonly exposureWindow?: { readonly start?: string; readonly end?: string };
-  readonly dialect?: ExperimentSqlDialect;
+  /** How to spell engine-dependent parts: default the portable template (rendered per engine at run time). */
+  readonly spellings?: ExperimentSqlSpellings;
 }
 
 /** The sums of a result row (what the statistics are computed from), in order. */
@@ -124,8 +136,16 @@ const tableName = (key: string): string => {
   return parts.map(q).join('.');
 };
 const lit = (s: string): string => `'${s.replaceAll("'", "''")}'`;
-const DAY = 86_400;
-const HOUR = 3_600;
+const DAY_MINUTES = 1_440;
+const HOUR_MINUTES = 60;
+
+/** Offsets are whole minutes (every engine can add those); `what` names the setting for the error. */
+function wholeMinutes(minutes: number, what: string): number {
+  const rounded = Math.round(minutes);
+  if (Math.abs(minutes - rounded) > 1e-9)
+    throw new Error(`${what} must be a whole number of minutes, got ${minutes} minutes`);
+  return rounded;
+}
 
 interface Component {
   readonly cte: string;
@@ -142,15 +162,24 @@ function sourceComponent(
   until: string | undefined,
 ): Component {
   const binomial = metric.type === 'binomial';
-  const value = binomial || source.valueColumn === undefined ? '1' : `e.${q(source.valueColumn)}`;
+  // Event values are summed exactly (decimal), whatever the column's type.
+  const value =
+    binomial || source.valueColumn === undefined
+      ? '1'
+      : `CAST(e.${q(source.valueColumn)} AS ${s.decimal(VALUE_SCALE)})`;
   const ts = `e.${q(source.timestampColumn)}`;
   const first = 'a.first_exposed_at';
-  const start = s.addSeconds(first, metric.conversionDelayHours * HOUR);
-  const conds = [`${ts} >= ${start}`];
+  const delay = wholeMinutes(
+    metric.conversionDelayHours * HOUR_MINUTES,
+    `metric ${metric.id}: conversionDelayHours`,
+  );
+  const conds = [`${ts} >= ${s.addMinutes(first, delay)}`];
   if (metric.conversionWindowDays !== undefined) {
-    conds.push(
-      `${ts} < ${s.addSeconds(first, metric.conversionDelayHours * HOUR + metric.conversionWindowDays * DAY)}`,
+    const window = wholeMinutes(
+      metric.conversionWindowDays * DAY_MINUTES,
+      `metric ${metric.id}: conversionWindowDays`,
     );
+    conds.push(`${ts} < ${s.addMinutes(first, delay + window)}`);
   }
   const agg = (cond: string): string =>
     binomial
@@ -160,7 +189,7 @@ function sourceComponent(
   if (cuped) {
     const lookback = metric.type !== 'ratio' && metric.cuped ? metric.cuped.lookbackDays : 14;
     cols.push(
-      `${agg(`${ts} >= ${s.addSeconds(first, -lookback * DAY)} AND ${ts} < ${first}`)} AS covariate_value`,
+      `${agg(`${ts} >= ${s.addMinutes(first, -lookback * DAY_MINUTES)} AND ${ts} < ${first}`)} AS covariate_value`,
     );
   }
   const where = [
@@ -177,6 +206,47 @@ function sourceComponent(
 /** Capped value expression; `cap` is a column of the metric's cap CTE (NULL = no cap). */
 const capped = (expr: string, cap: string | undefined): string =>
   cap === undefined ? expr : `CASE WHEN ${cap} IS NOT NULL AND ${expr} > ${cap} THEN ${cap} ELSE ${expr} END`;
+
+/**
+ * percentile_cont(p) of `col` per experiment, spelled with window functions every engine has (Trino and
+ * BigQuery have no percentile_cont aggregate, and approximate percentiles differ run to run): over the n
+ * values sorted, h = (n − 1)·p, x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋ + 1] − x[⌊h⌋]) (0-based). Rounded to the
+ * values' decimal scale, so the capped values stay exact.
+ */
+function percentileCaps(
+  m: string,
+  cols: readonly { col: string; alias: string }[],
+  p: number,
+  ignoreZeros: boolean,
+  s: ExperimentSqlSpellings,
+): Component[] {
+  const dec = s.decimal(VALUE_SCALE);
+  const ctes: Component[] = cols.map(({ col, alias }) => ({
+    cte: `${m}_${alias}_ranked`,
+    sql: `SELECT experiment_key, CAST(${col} AS ${dec}) AS x,
+    row_number() OVER (PARTITION BY experiment_key ORDER BY ${col}) - 1 AS r,
+    COUNT(*) OVER (PARTITION BY experiment_key) AS n
+  FROM ${m}_units${ignoreZeros ? ` WHERE ${col} <> 0` : ''}`,
+  }));
+  const h = `((n - 1) * ${p})`;
+  const at = (offset: string): string => `MAX(CASE WHEN r = FLOOR(${h})${offset} THEN x END)`;
+  const cap = (alias: string): string =>
+    `SELECT experiment_key, CAST(${at('')} + (MAX(${h}) - MAX(FLOOR(${h}))) * (COALESCE(${at(' + 1')}, ${at('')}) - ${at('')}) AS ${dec}) AS ${alias}
+  FROM ${m}_${alias}_ranked GROUP BY experiment_key`;
+  // One row per experiment with every cap (an experiment without non-zero values has no cap: NULL).
+  const [first, ...rest] = cols;
+  if (!first) return ctes;
+  const joined = rest.reduce(
+    (from, { alias }) =>
+      `${from} LEFT JOIN (${cap(alias)}) ${alias} ON ${alias}.experiment_key = k.experiment_key`,
+    `(SELECT DISTINCT experiment_key FROM ${m}_units) k LEFT JOIN (${cap(first.alias)}) ${first.alias} ON ${first.alias}.experiment_key = k.experiment_key`,
+  );
+  ctes.push({
+    cte: `${m}_caps`,
+    sql: `SELECT k.experiment_key, ${cols.map(({ alias }) => `${alias}.${alias}`).join(', ')} FROM ${joined}`,
+  });
+  return ctes;
+}
 
 function metricBranch(
   i: number,
@@ -203,49 +273,49 @@ function metricBranch(
   }
   ctes.push({ cte: `${m}_units`, sql: unitSql });
 
+  const dec = s.decimal(VALUE_SCALE);
+  const dec2 = s.decimal(2 * VALUE_SCALE);
   const capping = metric.type === 'binomial' ? undefined : metric.capping;
   let from = `${m}_units u`;
   let capMain: string | undefined;
   let capDen: string | undefined;
   if (capping) {
     const ratio = metric.type === 'ratio';
-    let capCols: string[];
     if (capping.type === 'absolute') {
-      capCols = [`CAST(${capping.value} AS ${s.doubleType}) AS main_cap`];
-      if (ratio) capCols.push(`CAST(${capping.value} AS ${s.doubleType}) AS denominator_cap`);
+      const capCols = [`CAST(${capping.value} AS ${dec}) AS main_cap`];
+      if (ratio) capCols.push(`CAST(${capping.value} AS ${dec}) AS denominator_cap`);
+      ctes.push({
+        cte: `${m}_caps`,
+        sql: `SELECT DISTINCT experiment_key, ${capCols.join(', ')} FROM ${m}_units`,
+      });
     } else {
-      const pct = (col: string): string =>
-        s.percentileCont(
-          capping.ignoreZeros ? `CASE WHEN ${col} <> 0 THEN ${col} END` : col,
-          capping.percentile,
-        );
-      capCols = [`${pct('main_value')} AS main_cap`];
-      if (ratio) capCols.push(`${pct('denominator_value')} AS denominator_cap`);
+      const cols = [{ col: 'main_value', alias: 'main_cap' }];
+      if (ratio) cols.push({ col: 'denominator_value', alias: 'denominator_cap' });
+      ctes.push(...percentileCaps(m, cols, capping.percentile, capping.ignoreZeros, s));
     }
-    ctes.push({
-      cte: `${m}_caps`,
-      sql: `SELECT experiment_key, ${capCols.join(', ')} FROM ${m}_units GROUP BY experiment_key`,
-    });
     from = `${m}_units u JOIN ${m}_caps c ON c.experiment_key = u.experiment_key`;
     capMain = 'c.main_cap';
     if (ratio) capDen = 'c.denominator_cap';
   }
-  const dbl = (e: string): string => `CAST(${e} AS ${s.doubleType})`;
-  const v = capped(dbl('u.main_value'), capMain);
+  const exact = (e: string): string => `CAST(${e} AS ${dec})`;
+  const v = capped(exact('u.main_value'), capMain);
   // GrowthBook caps the covariate at the post-exposure cap as well.
-  const cov = cuped ? capped(dbl('u.covariate_value'), capMain) : undefined;
-  const den = metric.type === 'ratio' ? capped(dbl('u.denominator_value'), capDen) : undefined;
+  const cov = cuped ? capped(exact('u.covariate_value'), capMain) : undefined;
+  const den = metric.type === 'ratio' ? capped(exact('u.denominator_value'), capDen) : undefined;
   ctes.push({
     cte: `${m}_values`,
     sql: `SELECT u.experiment_key, u.variation, ${v} AS v${den ? `, ${den} AS d` : ''}${cov ? `, ${cov} AS c` : ''} FROM ${from}`,
   });
-  const nul = `CAST(NULL AS ${s.doubleType})`;
+  // Sums of values (scale 6) and of products (scale 12), exact and typed alike on every engine.
+  const sum = (e: string | undefined): string => (e ? `CAST(SUM(${e}) AS ${dec})` : `CAST(NULL AS ${dec})`);
+  const sum2 = (x: string | undefined, y: string | undefined): string =>
+    x && y ? `CAST(SUM(CAST(${x} * ${y} AS ${dec2})) AS ${dec2})` : `CAST(NULL AS ${dec2})`;
   const select = `SELECT experiment_key, ${lit(metric.id)} AS metric_id, variation,
-    CAST(COUNT(*) AS ${s.integerType}) AS users, SUM(v) AS main_sum, SUM(v * v) AS main_sum_squares,
-    ${den ? 'SUM(d)' : nul} AS denominator_sum, ${den ? 'SUM(d * d)' : nul} AS denominator_sum_squares,
-    ${den ? 'SUM(v * d)' : nul} AS main_denominator_sum_product,
-    ${cov ? 'SUM(c)' : nul} AS covariate_sum, ${cov ? 'SUM(c * c)' : nul} AS covariate_sum_squares,
-    ${cov ? 'SUM(v * c)' : nul} AS main_covariate_sum_product
+    CAST(COUNT(*) AS ${s.integerType}) AS users, ${sum('v')} AS main_sum, ${sum2('v', 'v')} AS main_sum_squares,
+    ${sum(den && 'd')} AS denominator_sum, ${sum2(den && 'd', den && 'd')} AS denominator_sum_squares,
+    ${sum2('v', den && 'd')} AS main_denominator_sum_product,
+    ${sum(cov && 'c')} AS covariate_sum, ${sum2(cov && 'c', cov && 'c')} AS covariate_sum_squares,
+    ${sum2('v', cov && 'c')} AS main_covariate_sum_product
   FROM ${m}_values GROUP BY experiment_key, variation`;
   return { ctes, select };
 }
@@ -258,7 +328,7 @@ export function experimentStatsSql(spec: ExperimentSqlSpec): string {
     if (ids.has(m.id)) throw new Error(`metric id "${m.id}" is listed twice`);
     ids.add(m.id);
   }
-  const s = EXPERIMENT_SQL_SPELLINGS[spec.dialect ?? 'duckdb'];
+  const s = spec.spellings ?? PORTABLE_TEMPLATE_SPELLINGS;
   const x = spec.exposures;
   const ts = q(x.timestampColumn);
   const where = [`${q(x.experimentColumn)} IS NOT NULL`, `${q(x.unitColumn)} IS NOT NULL`];

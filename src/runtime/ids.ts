@@ -37,6 +37,18 @@ export const publishWorkflowId = (group: string, partitionKey: string, scope?: s
 export const freshnessWorkflowId = (assetKey: string, partitionKey: string, scope: string): string =>
   `${ID_PREFIX}/freshness/${scope}/${assetKey}/${partitionKey}`;
 
+/**
+ * One per alert: kind, asset (or group) and partition, per run of a deployment. Started with REJECT_DUPLICATE, so
+ * asking twice (a retried workflow task, a step awaited by two runs) still alerts once.
+ */
+export const alertWorkflowId = (
+  scope: string,
+  kind: string,
+  subject: string,
+  partitionKey: string,
+  runId: string,
+): string => `${ID_PREFIX}/alert/${scope}/${kind}/${subject}/${partitionKey}/${runId}`;
+
 export const SCHEDULE_ID_PREFIX = `${ID_PREFIX}/schedule/`;
 
 export const scheduleId = (name: string): string => `${SCHEDULE_ID_PREFIX}${name}`;

@@ -13,3 +13,4 @@ export * from './schedules.js';
 export * from './search-attributes.js';
 export * from './ui.js';
 export * from './worker.js';
+export * from './worker-connect.js';

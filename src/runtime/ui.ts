@@ -12,3 +12,22 @@ export function workflowUrl(
   const run = opts.runId ? `/${encodeURIComponent(opts.runId)}` : '';
   return `${base}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}${run}`;
 }
+
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '0.0.0.0', '[::1]']);
+
+/**
+ * The Web UI base to print and link: TESSERA_TEMPORAL_UI_URL when set (scripts/services/temporal.sh exports it);
+ * else the configured URL, with its port replaced by TESSERA_TEMPORAL_UI_PORT when it names this machine (the
+ * variable moves the local dev server's UI; a remote UI's address is the config's to say).
+ */
+export function resolveUiUrl(configured: string, env: Readonly<Record<string, string | undefined>>): string {
+  const explicit = env['TESSERA_TEMPORAL_UI_URL']?.trim();
+  if (explicit) return explicit.replace(/\/+$/, '');
+  const port = env['TESSERA_TEMPORAL_UI_PORT']?.trim();
+  const base = configured.replace(/\/+$/, '');
+  if (!port || !/^\d+$/.test(port)) return base;
+  const url = new URL(base);
+  if (!LOCAL_HOSTS.has(url.hostname)) return base;
+  url.port = port;
+  return url.toString().replace(/\/+$/, '');
+}

@@ -10,8 +10,10 @@ import type { WorkerOptions, WorkflowBundleOption } from '@temporalio/worker';
 import type { Activities, TesseraActivities } from '../activities/types.js';
 import { createRuntimeActivities } from './activities.js';
 import { workflowBundle } from './bundle.js';
+import { faultInterceptors, FAULTS_ENV, parseFaults } from './faults.js';
 import type { TemporalConfig } from './config.js';
 import { createPinoLogger, temporalLogger } from './logger.js';
+import { connectWithRetry, shutdownSignal } from './worker-connect.js';
 
 export interface CreateWorkerOptions {
   readonly connection: NativeConnection;
@@ -57,6 +59,9 @@ export async function createWorker(opts: CreateWorkerOptions): Promise<Worker> {
     identity: opts.identity,
     maxHeartbeatThrottleInterval: opts.maxHeartbeatThrottleInterval ?? '5s',
   };
+  // Chaos tests only (src/runtime/faults.ts); unset everywhere else.
+  const faults = parseFaults(process.env[FAULTS_ENV]);
+  if (faults) options.interceptors = { activity: faultInterceptors(faults) };
   // The native layer rejects explicit `undefined`s: pass only what is set.
   return Worker.create(
     Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as WorkerOptions,
@@ -78,7 +83,7 @@ export function installRuntime(opts: { logger?: Logger; shutdownSignals?: NodeJS
   installed = true;
 }
 
-/** Connects, runs a worker until a shutdown signal, then closes the connection. */
+/** Connects (waiting for the server when it is not up yet), runs a worker until a shutdown signal, then closes the connection. */
 export async function runWorker(
   config: TemporalConfig,
   activities: TesseraActivities,
@@ -86,7 +91,14 @@ export async function runWorker(
 ): Promise<void> {
   installRuntime();
   const log = createPinoLogger({ name: 'worker' });
-  const connection = await NativeConnection.connect({ address: config.address });
+  const stopping = shutdownSignal();
+  const connection = await connectWithRetry({
+    address: config.address,
+    logger: log,
+    signal: stopping.signal,
+  });
+  stopping.dispose();
+  if (!connection) return;
   try {
     const worker = await createWorker({
       taskQueue: config.taskQueue,

@@ -87,6 +87,12 @@ export interface IngestResult {
   /** Content fingerprint of the partition's rows; equal rows give equal versions. */
   readonly dataVersion: string;
   readonly watermark?: WatermarkReport;
+  /**
+   * Inputs the landing pass behind this report set aside in `raw.quarantine` (with reasons and origins). The
+   * materialize step records it as a non-blocking `quarantined` check, so runs, `tessera checks` and the ledger
+   * show it. Undefined when the loader does not count them.
+   */
+  readonly quarantined?: number;
   /** The rows of the partition, so the asset's checks look at just them (default: the whole table). */
   readonly partition?:
     | { readonly type: 'window'; readonly column: string; readonly start: string; readonly end: string }

@@ -71,3 +71,18 @@ export const waiting = proxyActivities<Activities>({
   cancellationType: ActivityCancellationType.TRY_CANCEL,
   retry: { initialInterval: '1s', maximumInterval: '10s' },
 });
+
+/**
+ * deliverAlert: one route of one alert, in alertWorkflow (off the data path). Backs off to 10 minutes between
+ * attempts, for about a day, so an outage of the receiving end loses nothing; 4xx answers are not retried.
+ */
+export const delivering = proxyActivities<Activities>({
+  startToCloseTimeout: '1m',
+  retry: {
+    initialInterval: '5s',
+    backoffCoefficient: 2,
+    maximumInterval: '10m',
+    maximumAttempts: 150,
+    nonRetryableErrorTypes,
+  },
+});

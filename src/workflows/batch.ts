@@ -24,7 +24,13 @@ import { STEP_FAILED_ERROR_TYPE } from '../activities/types.js';
 import type { StepResult } from '../activities/types.js';
 import type { PlanStep } from '../planner/types.js';
 import { stepWorkflowId } from '../runtime/ids.js';
-import { ASSET_KEY, PARTITION_KEY, RUN_KIND } from '../runtime/search-attributes.js';
+import {
+  ASSET_KEY,
+  PARTITION_KEY,
+  PARTITION_KEYS,
+  RUN_KIND,
+  partitionSearchKeys,
+} from '../runtime/search-attributes.js';
 import { waiting } from './activities.js';
 import { Dag } from './dag.js';
 import { DEFAULT_STEP_WORKFLOW_TIMEOUT, describeError, executeStep, failedResult } from './step.js';
@@ -106,6 +112,7 @@ export async function runBatchAsChild(
           typedSearchAttributes: [
             { key: ASSET_KEY, value: first.assetKey },
             { key: PARTITION_KEY, value: first.batch ?? first.partitionKey },
+            { key: PARTITION_KEYS, value: partitionSearchKeys(todo.map((s) => s.partitionKey)) },
             { key: RUN_KIND, value: 'step' },
           ],
           parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,

@@ -270,6 +270,7 @@ export class Dag {
         status: 'success',
         rowCount: result.rowCount,
         dataVersion: result.dataVersion,
+        ...(result.quarantined ? { quarantined: result.quarantined } : {}),
       });
       return;
     }

@@ -13,5 +13,6 @@ export { backfillWorkflow } from './backfill.js';
 export { publishWorkflow } from './publish.js';
 export { scheduleTickWorkflow } from './tick.js';
 export { freshnessAlertWorkflow } from './freshness.js';
+export { alertWorkflow } from './alert.js';
 export { queryWorkflow, rollbackGroupWorkflow } from './query.js';
 export { ingestWorkflow } from './ingest.js';

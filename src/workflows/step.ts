@@ -18,6 +18,7 @@ import {
   isCancellation,
   log,
   patched,
+  startChild,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
@@ -25,10 +26,17 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { STEP_FAILED_ERROR_TYPE } from '../activities/types.js';
 import type { AlertKind, StepResult } from '../activities/types.js';
 import type { PlanStep } from '../planner/types.js';
-import { stepWorkflowId, unscopedStepWorkflowId } from '../runtime/ids.js';
-import { ASSET_KEY, PARTITION_KEY, RUN_KIND } from '../runtime/search-attributes.js';
+import { alertWorkflowId, stepWorkflowId, unscopedStepWorkflowId } from '../runtime/ids.js';
+import {
+  ASSET_KEY,
+  PARTITION_KEY,
+  PARTITION_KEYS,
+  RUN_KIND,
+  partitionSearchKeys,
+} from '../runtime/search-attributes.js';
 import { workflowUrl } from '../runtime/ui.js';
 import { control, localStepActivities, stepActivities, waiting } from './activities.js';
+import { alertWorkflow } from './alert.js';
 import type { StepWorkflowInput } from './types.js';
 
 /** A readable one-liner for a failure: `SqlError: column x does not exist`, `timeout (HEARTBEAT)`. */
@@ -50,7 +58,14 @@ export const failedResult = (stepId: string, error: string): StepResult => ({
   error,
 });
 
-/** Sends one alert; a broken alert route is logged, never fails the run. */
+/** Marks runs whose alerts are their own workflows (older histories deliver them inline via sendAlert). */
+export const ALERT_WORKFLOW_PATCH = 'tessera-alert-workflow';
+
+/**
+ * Raises one alert: starts its alertWorkflow (abandoned child, id once per alert per run) and returns as soon
+ * as it started, so delivery, retries of a broken route included, never delay the run. A failure to start it
+ * is logged, never fails the run.
+ */
 export async function alert(
   kind: AlertKind,
   fields: { assetKey?: string; partitionKey?: string; group?: string; error: string; runId: string },
@@ -62,11 +77,29 @@ export async function alert(
     namespace: info.namespace,
     runId: info.runId,
   });
+  const payload = { kind, ...fields, workflowId: info.workflowId, runUrl };
   try {
-    await control.sendAlert({ kind, ...fields, workflowId: info.workflowId, runUrl });
+    if (!patched(ALERT_WORKFLOW_PATCH)) {
+      await control.sendAlert(payload);
+      return;
+    }
+    const subject = fields.assetKey ?? `group:${fields.group ?? ''}`;
+    await startChild(alertWorkflow, {
+      workflowId: alertWorkflowId(info.taskQueue, kind, subject, fields.partitionKey ?? '', fields.runId),
+      args: [{ alert: payload }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: [
+        ...(fields.assetKey ? [{ key: ASSET_KEY, value: fields.assetKey }] : []),
+        { key: PARTITION_KEY, value: fields.partitionKey ?? '' },
+        { key: RUN_KIND, value: 'alert' },
+      ],
+    });
   } catch (err) {
     if (isCancellation(err)) throw err;
-    log.warn('alert not delivered', { kind, error: describeError(err) });
+    // Raised already for this run (an awaited step, a replayed task): once is the point.
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+    log.warn('alert not raised', { kind, error: describeError(err) });
   }
 }
 
@@ -167,6 +200,7 @@ export async function runStepAsChild(
         typedSearchAttributes: [
           { key: ASSET_KEY, value: step.assetKey },
           { key: PARTITION_KEY, value: step.partitionKey },
+          { key: PARTITION_KEYS, value: partitionSearchKeys([step.partitionKey]) },
           { key: RUN_KIND, value: 'step' },
         ],
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,

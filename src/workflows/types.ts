@@ -59,6 +59,8 @@ export interface StepOutcome {
   readonly error?: string;
   readonly rowCount?: number;
   readonly dataVersion?: string;
+  /** Inputs the step's ingest pass quarantined (absent when none). */
+  readonly quarantined?: number;
 }
 
 export interface Progress {

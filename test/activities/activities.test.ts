@@ -81,7 +81,10 @@ describe('activities on real DuckDB', () => {
       partitionKey: '2026-11-02',
       runId: 'run-1',
     });
-    expect(await engine.query(`select count(*)::INT as n from marts.users_by_country`)).toEqual([{ n: 3 }]);
+    // Only the partition behind the barrier: 2026-11-01 was never published.
+    expect(await engine.query(`select _partition, country, users from marts.users_by_country`)).toEqual([
+      { _partition: '2026-11-02', country: 'FR', users: 2 },
+    ]);
     expect((await ledger.publications('users')).map((p) => p.version)).toEqual([version]);
     // Idempotent: everything is fresh now, and publishing again changes nothing.
     expect(
@@ -142,6 +145,57 @@ describe('activities on real DuckDB', () => {
       badActs.publishGroup({ group: 'users', partitionKey: '2026-11-02', runId: 'run-3' }),
     ).rejects.toThrow(/not ready/);
     expect(await engine.query(`select * from marts.users_by_country order by all`)).toEqual(served);
+  });
+
+  it('a publish serves exactly the partitions that passed their barrier, never a failing one', async () => {
+    const good = defsWith(martSql);
+    const acts = make(good);
+    await runPlan(acts, good, '2026-11-01', '2026-11-02');
+    await acts.publishGroup({ group: 'users', partitionKey: '2026-11-01', runId: 'run-a' });
+    const day1 = [
+      { _partition: '2026-11-01', country: 'DE', users: 1 },
+      { _partition: '2026-11-01', country: 'FR', users: 1 },
+    ];
+    const served = () =>
+      engine.query(`select _partition, country, users from marts.users_by_country order by all`);
+    expect(await served()).toEqual(day1);
+
+    // 2026-11-02 is rebuilt by code that fails its blocking check: its rows stay in the build table.
+    const bad = defsWith(
+      martSql.replace(
+        'select country',
+        "select case when {{ partition_key }} = '2026-11-02' then null else country end as country",
+      ),
+    );
+    const badActs = make(bad);
+    const [step] = (
+      await badActs.planRun({ selection: 'marts.users_by_country', partitionKeys: ['2026-11-02'] })
+    ).steps;
+    expect(
+      (await badActs.materializeStep({ runId: 'run-b', step: step as PlanStep, force: false })).status,
+    ).toBe('failed');
+    await expect(
+      badActs.publishGroup({ group: 'users', partitionKey: '2026-11-02', runId: 'run-b' }),
+    ).rejects.toThrow(/not ready/);
+    // Publishing 2026-11-01 again (its barrier holds) must not bring the failing day along.
+    await acts.publishGroup({ group: 'users', partitionKey: '2026-11-01', runId: 'run-c' });
+    expect(await served()).toEqual(day1);
+    expect(await engine.query(`select count(*)::INT as n from marts.users_by_country__build`)).toEqual([
+      { n: 3 },
+    ]);
+  });
+
+  it('refuses to publish rows that changed after their checks passed', async () => {
+    const defs = defsWith(martSql);
+    const acts = make(defs);
+    await runPlan(acts, defs, '2026-11-01', '2026-11-02');
+    // A rebuild in flight (written, checks not yet recorded) looks like this to the publisher.
+    await engine.execute(
+      `update marts.users_by_country__build set users = 99 where _partition = '2026-11-02'`,
+    );
+    await expect(
+      acts.publishGroup({ group: 'users', partitionKey: '2026-11-02', runId: 'run-1' }),
+    ).rejects.toThrow(/changed since its checks passed/);
   });
 
   it('waits for source watermarks past the partition end plus lateness', async () => {

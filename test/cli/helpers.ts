@@ -31,7 +31,7 @@ export interface CliEnv {
   /** Like run, and parses stdout as JSON. */
   json<T>(args: readonly string[]): Promise<{ code: number | null; value: T; stderr: string }>;
   /** A long-running command (worker, dev) in one process, so a signal reaches the CLI itself. */
-  spawnLong(args: readonly string[]): LongRunning;
+  spawnLong(args: readonly string[], extraEnv?: Readonly<Record<string, string>>): LongRunning;
 }
 
 export interface LongRunning {
@@ -43,7 +43,10 @@ export interface LongRunning {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function cliEnv(name: string, opts: { catalog?: boolean } = {}): CliEnv {
+export function cliEnv(
+  name: string,
+  opts: { catalog?: boolean; temporalAddress?: string; maxConcurrentActivities?: number } = {},
+): CliEnv {
   const id = randomUUID().slice(0, 8);
   const dir = mkdtempSync(join(tmpdir(), `tessera-cli-${name}-`));
   const taskQueue = `test-cli-${name}-${id}`;
@@ -63,11 +66,11 @@ export function cliEnv(name: string, opts: { catalog?: boolean } = {}): CliEnv {
       '  type: sqlite',
       `  path: ${join(dir, 'ledger.sqlite')}`,
       'temporal:',
-      `  address: ${TEMPORAL_ADDRESS}`,
+      `  address: ${opts.temporalAddress ?? TEMPORAL_ADDRESS}`,
       `  taskQueue: ${taskQueue}`,
       `  uiUrl: ${UI_BASE_URL}`,
       'worker:',
-      '  maxConcurrentActivities: 4',
+      `  maxConcurrentActivities: ${opts.maxConcurrentActivities ?? 4}`,
       'lateness:',
       '  defaultMinutes: 0',
       'barrierTimeoutMinutes: 2',
@@ -123,12 +126,16 @@ export function cliEnv(name: string, opts: { catalog?: boolean } = {}): CliEnv {
       }
       return { code: r.code, value, stderr: r.stderr };
     },
-    spawnLong(args) {
+    spawnLong(args, extraEnv = {}) {
       const child = spawn(
         process.execPath,
         ['--import', 'tsx', join(repo, 'src', 'cli', 'main.ts'), '--config', configFile, ...args],
         // Info logs: the worker says "worker started" at info.
-        { cwd: repo, env: { ...env, TESSERA_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
+        {
+          cwd: repo,
+          env: { ...env, TESSERA_LOG_LEVEL: 'info', ...extraEnv },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
       );
       let stdout = '';
       let stderr = '';

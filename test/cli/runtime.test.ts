@@ -4,6 +4,10 @@
  * worker, publish and roll back, backfills (cancel, resume), schedules; then the worker stops (SIGTERM, exit 0)
  * and query/rollback open the warehouse directly; finally `tessera dev` runs a worker of its own.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer, connect as connectTcp, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueryResult } from '../../src/activities/types.js';
@@ -11,7 +15,9 @@ import type { BackfillRecord } from '../../src/ledger/types.js';
 import type { BackfillSummary, MaterializeSummary } from '../../src/workflows/types.js';
 import { ensureTemporalServer, TEMPORAL_ADDRESS, UI_BASE_URL } from '../helpers/temporal.js';
 import { eventually } from '../helpers/eventually.js';
-import { cliEnv, type LongRunning } from './helpers.js';
+import { createDuckDbEngine } from '../../src/engines/index.js';
+import { resolveUiUrl } from '../../src/runtime/ui.js';
+import { cliEnv, repo, type CliEnv, type LongRunning } from './helpers.js';
 
 const env = cliEnv('runtime');
 const P = env.prefix;
@@ -26,13 +32,17 @@ interface Served {
   publications: { version: string }[];
 }
 
+/** The slow test source's partitions after the first wait until this file exists (fixtures/catalog.ts). */
+const gate = join(env.dir, 'slow-gate');
+
 beforeAll(async () => {
   await ensureTemporalServer();
-  worker = env.spawnLong(['worker']);
+  worker = env.spawnLong(['worker'], { TESSERA_TEST_GATE: gate });
   await worker.waitFor(/worker started/, { timeoutMs: 150_000, stream: 'stderr' });
 }, 180_000);
 
 afterAll(async () => {
+  writeFileSync(gate, 'open'); // releases gated steps should a test have stopped before doing so
   await worker?.stop();
   // Schedules live on the shared server: remove this run's.
   const connection = await Connection.connect({ address: TEMPORAL_ADDRESS });
@@ -228,7 +238,7 @@ describe('tessera against a worker', () => {
     expect(plan.value.steps).toEqual([]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(`did you mean "${id}"?`);
-  });
+  }, 180_000);
 
   it('cancels a running backfill and resumes it where it stopped', async () => {
     const id = `slow-${P}`;
@@ -251,19 +261,15 @@ describe('tessera against a worker', () => {
       '--no-wait',
     ]);
     expect(started.value).toMatchObject({ backfillId: id, workflowId: `tessera/backfill/${id}` });
-    const running = await eventually(
-      async () => {
-        const s = await env.json<{ status: string; progress?: { done: number; total: number } }>([
-          'backfill',
-          'status',
-          id,
-        ]);
-        return s.value.progress && s.value.progress.done >= 1 ? s.value : undefined;
-      },
-      30_000,
-      300,
-    );
-    expect(running).toMatchObject({ status: 'RUNNING', progress: { total: 20 } });
+    // A step waits at the gate (its source's first landing went through): the backfill cannot finish before the
+    // cancel, however slow the machine.
+    await eventually(() => (existsSync(`${gate}.waiting`) ? true : undefined), 60_000, 200);
+    const running = await env.json<{ status: string; progress?: { done: number; total: number } }>([
+      'backfill',
+      'status',
+      id,
+    ]);
+    expect(running.value).toMatchObject({ status: 'RUNNING', progress: { total: 20 } });
     const cancel = await env.json<{ cancelled: boolean }>(['backfill', 'cancel', id]);
     expect(cancel.value.cancelled).toBe(true);
     const record = await eventually(
@@ -279,12 +285,13 @@ describe('tessera against a worker', () => {
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/is not running \(CANCELLED\)/);
 
+    writeFileSync(gate, 'open');
     const resumed = await env.json<BackfillSummary>(['backfill', 'resume', id, '--concurrency', '4']);
     expect(resumed.code).toBe(0);
     expect(resumed.value.status).toBe('completed');
     expect(resumed.value.done + resumed.value.skippedFresh).toBe(20);
     expect(resumed.value.done).toBeLessThan(20);
-  });
+  }, 240_000); // a dozen CLI calls: slow on a loaded machine, not timed
 
   it('publishes partitions behind the barrier and rolls back through the worker', async () => {
     for (const day of ['2026-11-02', '2026-11-03', '2026-11-04']) {
@@ -313,6 +320,11 @@ describe('tessera against a worker', () => {
       '2026-11-04',
     ]);
 
+    // Exactly the published days: 2026-11-01 and 2026-11-05 are built but never went through a barrier.
+    const days = (q: { value: Query }) => q.value.rows.map((r) => r['_partition']);
+    const published = await env.json<Query>(['query', `select distinct _partition from ${mart} order by 1`]);
+    expect(days(published)).toEqual(['2026-11-02', '2026-11-03', '2026-11-04']);
+
     const back = await env.json<{ version: string; route: string }>(['publish', 'rollback', group]);
     expect(back.code).toBe(0);
     expect(back.value).toMatchObject({
@@ -321,9 +333,10 @@ describe('tessera against a worker', () => {
     });
     const after = await env.run(['publish', 'status', group]);
     expect(after.stdout).toMatch(new RegExp(`${group}\\s+2026-11-03_\\w+\\s+\\S+\\s+1\\s+2026-11-04_`));
-    const view = await env.json<Query>(['query', `select count(*) as n from ${mart}`]);
+    const view = await env.json<Query>(['query', `select distinct _partition from ${mart} order by 1`]);
     expect(view.code).toBe(0);
-  });
+    expect(days(view)).toEqual(['2026-11-02', '2026-11-03']);
+  }, 180_000);
 
   it('applies, lists, pauses, unpauses and triggers schedules', async () => {
     const applied = await env.json<{ created: string[]; unchanged: string[] }>(['schedules', 'apply']);
@@ -350,10 +363,10 @@ describe('tessera against a worker', () => {
         const l = await env.json<{ paused: boolean; recent: number }[]>(['schedules', 'list']);
         return l.value[0]?.recent === 1 && !l.value[0].paused ? true : undefined;
       },
-      30_000,
+      120_000,
       300,
     );
-  });
+  }, 180_000);
 
   it('stops the worker on SIGTERM; query and rollback then open the warehouse directly', async () => {
     expect(await worker?.stop('SIGTERM')).toBe(0);
@@ -394,4 +407,176 @@ describe('tessera against a worker', () => {
       if (dev.child.exitCode === null) dev.child.kill('SIGKILL');
     }
   });
+});
+
+/** `node bin/tessera.js --config <env> ...args` with its own stdio captured: the real entry point, wrapper included. */
+function spawnTessera(
+  e: CliEnv,
+  args: readonly string[],
+  extraEnv: Readonly<Record<string, string>> = {},
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(
+    process.execPath,
+    [join(repo, 'bin', 'tessera.js'), '--config', e.configFile, ...args],
+    {
+      cwd: repo,
+      env: {
+        ...process.env,
+        TESSERA_TEST_PREFIX: e.prefix,
+        TESSERA_DEFINITIONS: join(repo, 'test', 'cli', 'fixtures', 'catalog.ts'),
+        TESSERA_LOG_LEVEL: 'info',
+        ...extraEnv,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+/** Direct children of a process (from /proc). */
+function childrenOf(pid: number): number[] {
+  const kids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // `pid (comm) state ppid ...`; comm may contain spaces, so split after its closing parenthesis.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) kids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return kids;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The warehouse opens read-write: no process (an orphan included) holds its lock. */
+async function warehouseIsFree(e: CliEnv): Promise<boolean> {
+  const engine = await createDuckDbEngine({ type: 'duckdb', path: e.warehouse });
+  await engine.close();
+  return true;
+}
+
+describe('the worker process (bin/tessera.js)', () => {
+  it('SIGTERM to the started PID stops the real worker gracefully and frees the warehouse', async () => {
+    const e = cliEnv('signals');
+    const w = spawnTessera(e, ['worker']);
+    await eventually(() => (/worker started/.test(w.output()) ? true : undefined), 150_000, 200);
+    const pid = w.child.pid ?? 0;
+    const inner = childrenOf(pid);
+    expect(inner).toHaveLength(1); // wrapper → node (tsx loaded in-process), not wrapper → tsx → node
+    process.kill(pid, 'SIGTERM');
+    expect(await w.exited).toBe(0);
+    expect(w.output()).toMatch(/worker stopped/);
+    expect(inner.filter(alive)).toEqual([]);
+    expect(await warehouseIsFree(e)).toBe(true);
+  }, 200_000);
+
+  it('a worker whose wrapper is SIGKILLed stops by itself (no orphan keeps the DuckDB lock)', async () => {
+    const e = cliEnv('orphan');
+    const w = spawnTessera(e, ['worker']);
+    await eventually(() => (/worker started/.test(w.output()) ? true : undefined), 150_000, 200);
+    const [inner] = childrenOf(w.child.pid ?? 0);
+    expect(inner).toBeDefined();
+    w.child.kill('SIGKILL');
+    await eventually(() => (alive(inner ?? 0) ? undefined : true), 60_000, 200);
+    expect(w.output()).toMatch(/worker stopped/);
+    expect(await warehouseIsFree(e)).toBe(true);
+  }, 200_000);
+
+  it('waits for a Temporal server that is not up yet, with a clear log line, then runs', async () => {
+    // A port nothing listens on until the proxy below forwards it to the real server.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createNetServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const e = cliEnv('late-server', { temporalAddress: `127.0.0.1:${port}` });
+    const w = spawnTessera(e, ['worker']);
+    await eventually(
+      () =>
+        /Temporal at 127\.0\.0\.1:\d+ is not reachable yet; retrying/.test(w.output()) ? true : undefined,
+      150_000,
+      200,
+    );
+    const [host = '127.0.0.1', target = '7233'] = TEMPORAL_ADDRESS.split(':');
+    const proxy = createNetServer((socket) => {
+      const upstream = connectTcp(Number(target), host);
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve));
+    try {
+      await eventually(() => (/worker started/.test(w.output()) ? true : undefined), 120_000, 200);
+      w.child.kill('SIGTERM');
+      expect(await w.exited).toBe(0);
+    } finally {
+      if (w.child.exitCode === null) w.child.kill('SIGKILL');
+      await new Promise((r) => proxy.close(r));
+    }
+  }, 300_000);
+
+  it('stops on SIGTERM while still waiting for Temporal', async () => {
+    const e = cliEnv('never-server', { temporalAddress: '127.0.0.1:9' });
+    const w = spawnTessera(e, ['worker']);
+    await eventually(
+      () => (/is not reachable yet; retrying/.test(w.output()) ? true : undefined),
+      150_000,
+      200,
+    );
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+    expect(w.output()).toMatch(/worker stopped before Temporal answered/);
+  }, 200_000);
+
+  it('prints the Temporal UI where TESSERA_TEMPORAL_UI_PORT moved it', async () => {
+    expect(resolveUiUrl('http://127.0.0.1:8233', { TESSERA_TEMPORAL_UI_PORT: '18233' })).toBe(
+      'http://127.0.0.1:18233',
+    );
+    expect(resolveUiUrl('http://127.0.0.1:8233/', {})).toBe('http://127.0.0.1:8233');
+    expect(resolveUiUrl('https://temporal.example.com', { TESSERA_TEMPORAL_UI_PORT: '18233' })).toBe(
+      'https://temporal.example.com',
+    );
+    expect(
+      resolveUiUrl('http://127.0.0.1:8233', {
+        TESSERA_TEMPORAL_UI_PORT: '18233',
+        TESSERA_TEMPORAL_UI_URL: 'http://10.0.0.5:9000/',
+      }),
+    ).toBe('http://10.0.0.5:9000');
+    const r = spawnTessera(
+      env,
+      [
+        '--json',
+        'backfill',
+        'start',
+        '-s',
+        mart,
+        '--from',
+        '2026-11-01',
+        '--to',
+        '2026-11-01',
+        '--id',
+        `ui-${P}`,
+        '--no-wait',
+      ],
+      { TESSERA_TEMPORAL_UI_PORT: '18233' },
+    );
+    expect(await r.exited).toBe(0);
+    expect(r.output()).toMatch(/"url": ?"http:\/\/127\.0\.0\.1:18233\/namespaces\/default\/workflows\//);
+  }, 120_000);
 });

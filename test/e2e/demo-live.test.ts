@@ -2,17 +2,23 @@
  * `tessera demo --live`, small: the simulator writes into real PostgreSQL databases (replayed transactions,
  * captured through wal2json slots), a real Kafka topic and the ads APIs' local fakes (over HTTP), the pipeline
  * ingests from them through real Temporal workflows, and every mart figure reconciles with the simulator's
- * ground truth.
+ * ground truth. It also runs the secrets suite: with known values for the PII key, the databases' password and
+ * the ads APIs' tokens, none of them appears in the demo's output (logs, alerts, errors), the Temporal histories
+ * of its workflows, the ledger or any warehouse table.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDuckDbEngine } from '../../src/engines/index.js';
+import type { Engine } from '../../src/engines/types.js';
+import { FAKE_API_CREDENTIALS } from '../../src/sources/ads/live/fake-apis/index.js';
 import { ensureKafka } from '../helpers/kafka.js';
 import { ensurePostgres, withDatabase } from '../helpers/postgres.js';
 import { ensureTemporalServer, TEMPORAL_ADDRESS } from '../helpers/temporal.js';
@@ -23,6 +29,55 @@ let baseUrl: string | undefined;
 // Other days than test/e2e/demo.test.ts's, so the two demos' data never look alike in the Temporal UI.
 const START = '2026-10-05';
 const LAST = '2026-10-07';
+// Known secret values: a run must leak none of them anywhere.
+const PII_KEY = `pii-key-${randomUUID()}`;
+const DB_PASSWORD = `db-pass-${randomUUID()}`;
+const SECRETS = [PII_KEY, DB_PASSWORD, ...Object.values(FAKE_API_CREDENTIALS)];
+
+/** Keeps only what is not secret; trust auth accepts any password, so the test cluster takes this one. */
+const withPassword = (url: string) =>
+  url.replace('postgresql://postgres@', `postgresql://postgres:${DB_PASSWORD}@`);
+
+const leaks = (where: string, text: string) =>
+  SECRETS.filter((s) => text.includes(s)).map((s) => `${where}: ${s.slice(0, 12)}…`);
+
+/** Every table's rows as text, searched for each secret in the engine. */
+async function warehouseLeaks(engine: Engine): Promise<string[]> {
+  const tables = await engine.query<{ s: string; t: string }>(
+    `SELECT table_schema AS s, table_name AS t FROM information_schema.tables WHERE table_schema NOT IN ('information_schema', 'pg_catalog')`,
+  );
+  const out: string[] = [];
+  for (const { s, t } of tables)
+    for (const secret of SECRETS) {
+      const [r] = await engine.query<{ n: number }>(
+        `SELECT count(*)::INT AS n FROM "${s}"."${t}" AS x WHERE strpos(CAST(x AS VARCHAR), ?) > 0`,
+        [secret],
+      );
+      if ((r?.n ?? 0) > 0) out.push(`warehouse ${s}.${t}: ${secret.slice(0, 12)}…`);
+    }
+  return out;
+}
+
+/** The histories of every workflow on the demo's task queue, payloads decoded, searched for each secret. */
+async function temporalLeaks(taskQueue: string): Promise<{ workflows: number; leaks: string[] }> {
+  const connection = await Connection.connect({ address: TEMPORAL_ADDRESS });
+  try {
+    const client = new Client({ connection });
+    let workflows = 0;
+    const out: string[] = [];
+    for await (const w of client.workflow.list({ query: `TaskQueue = "${taskQueue}"` })) {
+      workflows++;
+      const history = await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
+      const text = JSON.stringify(history, (_k, v: unknown) =>
+        v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v,
+      );
+      out.push(...leaks(`history of ${w.workflowId}`, text));
+    }
+    return { workflows, leaks: out };
+  } finally {
+    await connection.close();
+  }
+}
 
 afterAll(async () => {
   if (!baseUrl) return;
@@ -64,13 +119,13 @@ describe('the BookMyEvent demo in live mode', () => {
           `ledger: { type: sqlite, path: ${join(dir, 'l.sqlite')} }`,
           `temporal: { address: "${TEMPORAL_ADDRESS}", taskQueue: demo-live-test-${process.pid} }`,
           'sources:',
-          `  user_db: { type: postgres, url: "${withDatabase(baseUrl, DBS.user_db)}", slot: tlive_${tag}_u, tables: [users, credentials, profile_changes], pii: { email: hash, phone: hash }, replayClock: true }`,
-          `  inventory_db: { type: postgres, url: "${withDatabase(baseUrl, DBS.inventory_db)}", slot: tlive_${tag}_i, tables: [vendors, listings, purchases, purchase_items], replayClock: true }`,
+          `  user_db: { type: postgres, url: "${withPassword(withDatabase(baseUrl, DBS.user_db))}", slot: tlive_${tag}_u, tables: [users, credentials, profile_changes], pii: { email: hash, phone: hash }, replayClock: true }`,
+          `  inventory_db: { type: postgres, url: "${withPassword(withDatabase(baseUrl, DBS.inventory_db))}", slot: tlive_${tag}_i, tables: [vendors, listings, purchases, purchase_items], replayClock: true }`,
           `  snowplow: { type: kafka, brokers: [${brokers.map((b) => `"${b}"`).join(', ')}], topic: demo-live-test-${tag}, format: snowplow, groupId: demo-live-test-${tag} }`,
           '  ads: { type: ads_api }',
         ].join('\n'),
       );
-      const { stdout } = await promisify(execFile)(
+      const { stdout, stderr } = await promisify(execFile)(
         'node',
         [
           'bin/tessera.js',
@@ -87,7 +142,7 @@ describe('the BookMyEvent demo in live mode', () => {
           '--seed',
           '7',
         ],
-        { timeout: 360_000, maxBuffer: 16 * 2 ** 20 },
+        { timeout: 360_000, maxBuffer: 64 * 2 ** 20, env: { ...process.env, TESSERA_PII_KEY: PII_KEY } },
       ).catch((e: Error & { stdout?: string }) => {
         // The demo's own lines say which step failed (a barrier's wait, a mismatch).
         throw new Error(`${e.message}\n--- stdout ---\n${e.stdout ?? ''}`, { cause: e });
@@ -154,6 +209,27 @@ describe('the BookMyEvent demo in live mode', () => {
             await c.end();
           }
         }
+        // Secrets: nowhere in the warehouse, the ledger, the output or Temporal's histories.
+        const found = [
+          ...(await warehouseLeaks(engine)),
+          ...leaks('stdout', stdout),
+          ...leaks('stderr', stderr),
+        ];
+        for (const f of [
+          'l.sqlite',
+          'l.sqlite-wal',
+          join('demo', 'ledger.sqlite'),
+          join('demo', 'ledger.sqlite-wal'),
+        ]) {
+          const path = join(dir, f);
+          if (existsSync(path)) found.push(...leaks(`ledger ${f}`, readFileSync(path).toString('latin1')));
+        }
+        const histories = await temporalLeaks(`demo-live-test-${process.pid}`);
+        expect(histories.workflows).toBeGreaterThan(10);
+        found.push(...histories.leaks);
+        expect(found).toEqual([]);
+        // The checks can find what they look for: the key is in the environment the demo ran with.
+        expect(leaks('env', JSON.stringify({ TESSERA_PII_KEY: PII_KEY }))).toHaveLength(1);
       } finally {
         await engine.close();
       }

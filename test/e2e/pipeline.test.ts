@@ -18,6 +18,7 @@ import { openLedger, type Ledger } from '../../src/ledger/index.js';
 import { startBackfill, startMaterialize, startPublish } from '../../src/runtime/index.js';
 import type { BackfillSummary, MaterializeSummary, PublishResult } from '../../src/workflows/types.js';
 import { USERS_LOG, usersCatalog, usersLoader, usersMartSql } from '../fixtures/users-catalog.js';
+import { eventually } from '../helpers/eventually.js';
 import {
   connectTestEnv,
   startWorker,
@@ -164,6 +165,8 @@ describe('pipeline on a real Temporal server, DuckDB and SQLite ledger', () => {
     expect(summary.status).toBe('failed');
     expect(summary.failed).toBe(1);
     const alerts = hook.received as { text: string }[];
+    // Alerts are delivered by their own workflow, after the run moved on.
+    await eventually(() => (alerts.length > 0 ? true : undefined));
     expect(alerts).toHaveLength(1);
     expect(alerts[0]?.text).toContain(`asset failed: ${prefix}marts.users_by_country @ 2026-11-02`);
     expect(alerts[0]?.text).toContain('missing_column');
@@ -177,6 +180,7 @@ describe('pipeline on a real Temporal server, DuckDB and SQLite ledger', () => {
     const result = (await pub.result()) as PublishResult;
     expect(result.status).toBe('timed_out');
     expect(await engine.query(`select * from ${prefix}marts.users_by_country order by all`)).toEqual(before);
+    await eventually(() => (hook.received.length > 1 ? true : undefined));
     expect((hook.received as Alert[]).length).toBe(2); // the barrier timeout alerts too, once
   });
 });

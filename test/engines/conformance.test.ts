@@ -9,15 +9,27 @@ import { scd2Suite } from './conformance/scd2.js';
  * The engine conformance suite: every registered engine whose server is available here runs the same
  * behavioural tests (DuckDB always; Trino/BigQuery/Spark when their registration finds a server).
  */
-const engines = await availableTestEngines();
+// Spark joins with TESSERA_SPARK_CONFORMANCE=1 for now: this suite's SQL casts to VARCHAR without a length
+// (Spark wants STRING) and expects DuckDB's type spellings, and the Spark engine refuses SCD2 merges and
+// flips (docs/engines.md, "Spark over Iceberg"); test/engines/spark.test.ts covers it meanwhile.
+const engines = (await availableTestEngines()).filter(
+  (e) => e.type !== 'spark' || process.env['TESSERA_SPARK_CONFORMANCE'] === '1',
+);
 
 it('runs at least the embedded engine', () => {
   expect(engines.map((e) => e.type)).toContain('duckdb');
   expect(Object.keys(ENGINES).length).toBeGreaterThanOrEqual(engines.length);
 });
 
+/**
+ * A server engine pays a round trip and, on Iceberg, a catalog commit per statement: a publish test runs
+ * ~100 statements, a few seconds' work that a busy 2-core CI machine can stretch past the default minute.
+ */
+const SERVER_TEST_TIMEOUT_MS = 240_000;
+
 for (const factory of engines) {
-  describe(`engine ${factory.type}`, () => {
+  const timeout = factory.type === 'duckdb' ? undefined : SERVER_TEST_TIMEOUT_MS;
+  describe(`engine ${factory.type}`, { ...(timeout ? { timeout } : {}) }, () => {
     replaceSuite(factory);
     scd2Suite(factory);
     publishSuite(factory);

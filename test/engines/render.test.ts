@@ -6,7 +6,7 @@ import {
   type DialectFeatures,
   type Spellings,
 } from '../../src/engines/dialect/dialect.js';
-import { renderPublish, versionedTableRef } from '../../src/engines/dialect/publish.js';
+import { publicationId, renderPublish, storeRef } from '../../src/engines/dialect/publish.js';
 import { renderReplace } from '../../src/engines/dialect/replace.js';
 import { renderScd2 } from '../../src/engines/dialect/scd2.js';
 import { scd2Columns } from '../../src/engines/dialect/scd2-names.js';
@@ -126,8 +126,19 @@ const CASES: Record<string, RenderCase> = {
     ),
   },
   'publish: point a view': {
-    render: (d) => renderPublish(d).pointView('marts.revenue', 'marts.__v_revenue__v2'),
-    expected: same(`CREATE OR REPLACE VIEW "marts"."revenue" AS SELECT * FROM "marts"."__v_revenue__v2"`),
+    render: (d) =>
+      renderPublish(d).pointView(
+        'marts.revenue',
+        storeRef(d, 'marts.revenue'),
+        ['day', 'total'],
+        'finance',
+        7,
+      ),
+    expected: same(
+      `CREATE OR REPLACE VIEW "marts"."revenue" AS SELECT s."day", s."total" FROM "marts"."__p_revenue" AS s ` +
+        `INNER JOIN "tessera_meta"."publish_manifest" AS m ON m."partition_key" = s."__tessera_pk" AND m."slice" = s."__tessera_slice" ` +
+        `WHERE m."group_name" = 'finance' AND m."seq" = 7 AND m."asset_key" = 'marts.revenue'`,
+    ),
   },
   'scd2: close current versions (row id or key join)': {
     render: (d) =>
@@ -189,7 +200,7 @@ describe('missing features fail loudly', () => {
     expect(scd2).toThrow(
       `an SCD2 merge needs dialect feature 'supportsTempTables', which engine 'bare' does not support`,
     );
-    expect(() => renderPublish(bare).pointView('marts.a', 'marts.b')).toThrow(
+    expect(() => renderPublish(bare).pointView('marts.a', storeRef(bare, 'marts.a'), ['x'], 'g', 1)).toThrow(
       /supportsTransactionalDdl.*'bare'/,
     );
     expect(() => renderReplace(bare, 't', null).stage('SELECT 1')).toThrow(/supportsTempTables/);
@@ -209,10 +220,8 @@ describe('names and templates', () => {
     expect(d.relation('raw.users_changes')).toBe('"raw"."users_changes"');
     expect(d.relation('SELECT * FROM x')).toBe('(SELECT * FROM x)');
     expect(() => d.tableRef('a.b.c')).toThrow(EngineError);
-    expect(versionedTableRef(d, 'marts.daily_revenue', 'Run #7 / 2026-11-24')).toEqual({
-      schema: 'marts',
-      name: '__v_daily_revenue__run_7_2026_11_24',
-    });
+    expect(storeRef(d, 'marts.daily_revenue')).toEqual({ schema: 'marts', name: '__p_daily_revenue' });
+    expect(publicationId('marts.daily_revenue', 'run_7')).toBe('marts.daily_revenue@run_7');
   });
   it('renders partition placeholders as literals and refuses unknown ones', () => {
     const sql = `SELECT * FROM e WHERE at >= {{ partition_start }} AND at < {{partition_end}} AND p = {{ partition.platform }} -- {{ partition_key }}`;

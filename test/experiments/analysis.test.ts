@@ -160,7 +160,15 @@ describe('whole-experiment analysis against gbstats process_single_metric', () =
         },
       };
       const units = Object.fromEntries(rows.map((row) => [row.variation, row.users]));
-      return { ours: { settings, units, metrics: [{ metric, role: 'goal' as const, rows }] }, oracle, cuped };
+      // Current gbstats supersedes 0.8.0 here (binary covariance by n; relative CUPED variance): these
+      // results are compared with its numbers in gbstats-reference.test.ts, only counts and means here.
+      const superseded = flavour === 'binomial_cuped' || (cuped && settings.differenceType === 'relative');
+      return {
+        ours: { settings, units, metrics: [{ metric, role: 'goal' as const, rows }] },
+        oracle,
+        cuped,
+        superseded,
+      };
     });
 
     const refs = runOracle(
@@ -182,7 +190,7 @@ describe('whole-experiment analysis against gbstats process_single_metric', () =
         // gbstats reports the CUPED-adjusted stddev of the last comparison; we report the unadjusted one.
         if (!c.cuped) ag.check('stddev', v.stddev, rv.stddev, 0, i);
         const res = v.result;
-        if (res === undefined) return;
+        if (res === undefined || c.superseded) return;
         const se = typeof rv.upliftStddev === 'number' ? rv.upliftStddev : 0;
         const ci = rv.ci as number[];
         ag.check('ci.lower', res.ci[0], ci[0], se, i);
@@ -199,7 +207,8 @@ describe('whole-experiment analysis against gbstats process_single_metric', () =
         expect(res.errorMessage).toBe(rv.errorMessage ?? null);
       });
     });
-    console.info(ag.summary('experiment'));
+    console.info(ag.summary('experiment'), `(${cases.filter((c) => c.superseded).length} superseded)`);
+    expect(cases.filter((c) => !c.superseded).length).toBeGreaterThan(40);
     for (const m of ag.mismatches.slice(0, 3))
       console.info(JSON.stringify(cases[m.caseIndex]?.oracle.analysis));
     expect(ag.mismatches.slice(0, 5)).toEqual([]);

@@ -36,13 +36,14 @@ export function ensureVenv(): string {
 /** JSON value as the oracle writes it, with non-finite floats encoded as strings. */
 export type OracleValue = number | string | boolean | null | OracleValue[] | { [k: string]: OracleValue };
 
-function decode(v: OracleValue): OracleValue {
+/** Restores the non-finite numbers the oracle and the fixture write as strings. */
+export function decodeOracle(v: OracleValue): OracleValue {
   if (v === 'NaN') return Number.NaN;
   if (v === 'Infinity') return Infinity;
   if (v === '-Infinity') return -Infinity;
-  if (Array.isArray(v)) return v.map(decode);
+  if (Array.isArray(v)) return v.map(decodeOracle);
   if (v !== null && typeof v === 'object')
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decode(x)]));
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decodeOracle(x)]));
   return v;
 }
 
@@ -63,5 +64,5 @@ export function runOracle(
   const parsed = JSON.parse(out) as { results: OracleValue[] };
   if (parsed.results.length !== cases.length)
     throw new Error(`oracle returned ${parsed.results.length} results`);
-  return parsed.results.map((r) => decode(r) as Record<string, OracleValue>);
+  return parsed.results.map((r) => decodeOracle(r) as Record<string, OracleValue>);
 }

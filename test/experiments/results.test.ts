@@ -11,8 +11,12 @@ import {
   EXPERIMENT_RESULT_COLUMNS,
   experimentResults,
   sufficientStatsFromSqlRow,
+  statisticFromRow,
+  welchTTest,
   type ExperimentDefinitionInput,
 } from '../../src/experiments/index.js';
+import { reportLines } from '../../src/cli/commands/experiments.js';
+import type { Row } from '../../src/engines/index.js';
 import { rng, uniform } from './generators.js';
 
 const conversion = defineMetric({
@@ -132,5 +136,63 @@ describe('experiment results rows', () => {
     expect(b?.significant).toBe((b?.chance_to_win as number) > 0.95 || (b?.chance_to_win as number) < 0.05);
     expect(rows.find((x) => x.is_baseline)?.chance_to_win).toBeNull();
     expect(experimentResults([e], []).rows).toEqual([]);
+  });
+
+  it('one-sided tests: the declared alternative reaches the test, the mart and the adjusted interval', () => {
+    const stats = statsRows(5);
+    const rowOf = (rows: readonly Readonly<Record<string, unknown>>[], variation: string) =>
+      rows.find((x) => x.metric_id === 'revenue' && x.variation === variation);
+    const two = experimentResults([defineExperiment(base({ correction: 'holm-bonferroni' }))], stats).rows;
+    for (const alternative of ['greater', 'less'] as const) {
+      const e = defineExperiment(base({ correction: 'holm-bonferroni', alternative }));
+      const rows = experimentResults([e], stats).rows;
+      const b = rowOf(rows, 'b');
+      const stat = (v: string) =>
+        statisticFromRow(
+          revenue,
+          sufficientStatsFromSqlRow(
+            stats.find((x) => x.experiment_key === 'exp' && x.metric_id === 'revenue' && x.variation === v) ??
+              {},
+          ),
+        );
+      const direct = welchTTest(stat('a'), stat('b'), { alternative });
+      expect(b?.alternative).toBe(alternative);
+      expect(b?.p_value).toBe(direct.pValue);
+      // The one-sided p-value is half the two-sided one on the side of the estimate, 1 − that on the other.
+      const twoSided = rowOf(two, 'b')?.p_value as number;
+      const towards = (alternative === 'greater') === direct.expected > 0;
+      expect(direct.pValue).toBeCloseTo(towards ? twoSided / 2 : 1 - twoSided / 2, 12);
+      // The open side is NULL in the mart, and stays open after the correction.
+      expect(alternative === 'greater' ? b?.ci_high : b?.ci_low).toBeNull();
+      expect(alternative === 'greater' ? b?.ci_low : b?.ci_high).toBe(
+        alternative === 'greater' ? direct.ci[0] : direct.ci[1],
+      );
+      expect(alternative === 'greater' ? b?.ci_high_adjusted : b?.ci_low_adjusted).toBeNull();
+      // The finite side is adjusted unless the adjusted p-value is ~1 (then the interval is all of ℝ).
+      const finite = alternative === 'greater' ? b?.ci_low_adjusted : b?.ci_high_adjusted;
+      if ((b?.p_value_adjusted as number) > 0.999999) expect(finite).toBeNull();
+      else expect(finite).toEqual(expect.any(Number));
+    }
+    expect(rowOf(two, 'b')?.alternative).toBe('two-sided');
+    // The report prints a one-sided interval open on its side.
+    const greater = experimentResults([defineExperiment(base({ alternative: 'greater' }))], stats).rows;
+    const less = experimentResults([defineExperiment(base({ alternative: 'less' }))], stats).rows;
+    const printed = (rows: readonly Readonly<Record<string, unknown>>[]) =>
+      // As read back from the mart: JSON values.
+      reportLines(
+        rows.filter((r) => r.variation === 'b').map((r) => JSON.parse(JSON.stringify(r)) as Row),
+      )[0]?.['95% CI'];
+    expect(printed(greater)).toMatch(/^\[[+-]\d+\.\d%, \+∞\)$/);
+    expect(printed(less)).toMatch(/^\(−∞, [+-]\d+\.\d%\]$/);
+    expect(printed(two)).toMatch(/^\[[+-]\d+\.\d%, [+-]\d+\.\d%\]$/);
+    // Refused at declaration: one-sided Bayesian, one-sided sequential with alpha >= 0.5.
+    expect(() => defineExperiment(base({ engine: 'bayesian', alternative: 'greater' }))).toThrow(
+      /frequentist engine/,
+    );
+    expect(() =>
+      defineExperiment(
+        base({ alternative: 'less', alpha: 0.6, sequential: { enabled: true, tuningParameter: 5000 } }),
+      ),
+    ).toThrow(/alpha < 0.5/);
   });
 });

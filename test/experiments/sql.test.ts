@@ -8,12 +8,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   analyzeExperiment,
   defineMetric,
+  dialectSpellings,
   EXPERIMENT_SQL_COLUMNS,
   experimentStatsSql,
   sufficientStatsFromSqlRow,
   type MetricDefinition,
 } from '../../src/experiments/index.js';
-import { createDuckDbEngine, type Engine, type Row } from '../../src/engines/index.js';
+import { createDuckDbEngine, renderTemplate, type Engine, type Row } from '../../src/engines/index.js';
+import { bigqueryDialect } from '../../src/engines/bigquery/bigquery-dialect.js';
+import { duckdbDialect } from '../../src/engines/duckdb/duckdb-dialect.js';
+import { sparkDialect } from '../../src/engines/spark/spark-dialect.js';
+import { trinoDialect } from '../../src/engines/trino/trino-dialect.js';
 import { int, pick, rng, uniform, type Rng } from './generators.js';
 
 const DAY_MS = 86_400_000;
@@ -144,14 +149,14 @@ function makeCase(r: Rng, seed: number): Case {
   };
 }
 
-/** percentile_cont: linear interpolation between order statistics. */
+/** percentile_cont: linear interpolation between order statistics, rounded to 6 decimals as the SQL's cap. */
 function percentileCont(values: number[], p: number): number | null {
   if (values.length === 0) return null;
   const s = [...values].sort((a, b) => a - b);
   const pos = p * (s.length - 1);
   const lo = Math.floor(pos);
   const hi = Math.ceil(pos);
-  return (s[lo] as number) + ((s[hi] as number) - (s[lo] as number)) * (pos - lo);
+  return Math.round(((s[lo] as number) + ((s[hi] as number) - (s[lo] as number)) * (pos - lo)) * 1e6) / 1e6;
 }
 
 type RefRow = Record<(typeof EXPERIMENT_SQL_COLUMNS)[number], string | number | null>;
@@ -293,7 +298,9 @@ const EXPOSURES = {
   timestampColumn: 'derived_tstamp',
 };
 
-const sqlFor = (c: Case): string =>
+/** The generator's portable template, rendered for DuckDB as the materialization does. */
+const sqlFor = (c: Case): string => renderTemplate(duckdbDialect, templateFor(c), {});
+const templateFor = (c: Case): string =>
   experimentStatsSql({
     exposures: EXPOSURES,
     experimentKeys: c.keys,
@@ -399,22 +406,41 @@ describe('experiment sufficient statistics SQL on DuckDB', () => {
     }
   });
 
-  it('renders engine-neutral SQL: quoted identifiers, ANSI intervals and percentiles, no DuckDB-only syntax', () => {
+  it('is a portable template that every dialect renders, with no DuckDB-only syntax', () => {
     const c = makeCase(rng(3), 3);
-    const sql = sqlFor(c);
-    expect(sql).not.toMatch(/group by all|::|quantile_cont|interval \d/i);
-    const p99 = defineMetric({
-      id: 'revenue',
-      name: 'Revenue',
-      type: 'mean',
-      source: { table: 'core.orders', valueColumn: 'revenue' },
-      capping: { type: 'percentile', percentile: 0.99 },
-    });
-    const exposures = { ...EXPOSURES, timestampColumn: 'ts' };
-    expect(experimentStatsSql({ exposures, metrics: [p99] })).toContain('percentile_cont(0.99) WITHIN GROUP');
-    expect(experimentStatsSql({ exposures, metrics: [p99], dialect: 'trino' })).toContain(
-      'approx_percentile(main_value, 0.99)',
+    const template = templateFor(c);
+    expect(template).not.toMatch(
+      /group by all|::|quantile_cont|percentile_cont|approx_percentile|interval \d/i,
     );
+    expect(template).toContain('{{ t.text }}');
+    expect(template).toMatch(/\{\{ add_minutes\(a\.first_exposed_at, \d+\) \}\}/);
+    for (const d of [duckdbDialect, trinoDialect, sparkDialect, bigqueryDialect]) {
+      const rendered = renderTemplate(d, template, {});
+      expect(rendered, d.name).not.toContain('{{');
+      expect(rendered, d.name).toContain(`AS ${d.portable.types.text})`);
+    }
+    // The template rendered for a dialect is the query spelled for it directly.
+    const direct = { ...c, window: {} };
+    for (const d of [duckdbDialect, trinoDialect, sparkDialect])
+      expect(renderTemplate(d, templateFor(direct), {}), d.name).toBe(
+        experimentStatsSql({
+          exposures: EXPOSURES,
+          experimentKeys: direct.keys,
+          metrics: direct.metrics,
+          until: tsLit(direct.untilMs),
+          spellings: dialectSpellings(d),
+        }),
+      );
+    expect(renderTemplate(trinoDialect, template, {})).toMatch(/INTERVAL '\d+' MINUTE/);
+    expect(renderTemplate(bigqueryDialect, template, {})).toMatch(
+      /TIMESTAMP_ADD\(a\.first_exposed_at, INTERVAL -?\d+ MINUTE\)/,
+    );
+    const exposures = { ...EXPOSURES, timestampColumn: 'ts' };
+    // Offsets are whole minutes: the declaration refuses others, and so does the generator.
+    const quick = { id: 'quick', name: 'Quick', type: 'binomial' as const, source: { table: 'core.orders' } };
+    expect(() => defineMetric({ ...quick, conversionDelayHours: 0.001 })).toThrow(/whole number of minutes/);
+    const unchecked = { ...defineMetric(quick), conversionDelayHours: 0.001 };
+    expect(() => experimentStatsSql({ exposures, metrics: [unchecked] })).toThrow(/whole number of minutes/);
     expect(() =>
       experimentStatsSql({
         exposures,

@@ -120,9 +120,11 @@ describe('tests on sufficient statistics', () => {
   });
 
   it('returns gbstats default outputs for a zero baseline or zero variance', () => {
-    expect(welchTTest(mean(100, 0, 1), mean(100, 1, 1)).errorMessage).toBe(
+    expect(welchTTest(mean(100, 0, 1), mean(100, 1, 1), { differenceType: 'absolute' }).errorMessage).toBe(
       'ZERO_NEGATIVE_BASELINE_VARIATION',
     );
+    // Relative: the lift's variance is 0 over a zero baseline, which current gbstats checks first.
+    expect(welchTTest(mean(100, 0, 1), mean(100, 1, 1)).errorMessage).toBe('ZERO_NEGATIVE_VARIANCE');
     const flat = welchTTest(mean(100, 3, 0), mean(100, 4, 1));
     expect(flat.errorMessage).toBe('ZERO_NEGATIVE_VARIANCE');
     expect(flat.pValue).toBe(1);

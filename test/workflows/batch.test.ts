@@ -74,6 +74,8 @@ describe('step batches', () => {
     // The batch is red in the UI (one step failed) and alerted once, for that step.
     const described = await env.client.workflow.getHandle(batchId).describe();
     expect(described.status.name).toBe('FAILED');
+    // Alerts are delivered by their own workflow, after the run moved on.
+    await eventually(() => (state.alerts.length > 0 ? true : undefined));
     expect(state.alerts.map((a) => `${a.kind} ${a.assetKey}@${a.partitionKey} ${a.workflowId}`)).toEqual([
       `asset_failed ${ns}.h@d1T02 ${batchId}`,
     ]);

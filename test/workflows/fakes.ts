@@ -148,6 +148,12 @@ export function createFakes(opts: FakeOptions = {}): { activities: TesseraActivi
     async sendAlert(alert) {
       state.alerts.push(alert);
     },
+    async alertRoutes() {
+      return ['fake'];
+    },
+    async deliverAlert({ alert }) {
+      state.alerts.push(alert);
+    },
     async barrierStatus({ group, partitionKey }) {
       state.barrierChecks++;
       return state.barrier.get(`${group}@${partitionKey}`) ?? { ready: false, waitingOn: ['not configured'] };

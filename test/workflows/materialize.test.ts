@@ -102,6 +102,8 @@ describe('materializeWorkflow', () => {
     expect(state.calls.get(s('a'))).toBe(1); // non-retryable
     expect(state.calls.get(s('flaky'))).toBe(2);
     expect(state.calls.has(s('b'))).toBe(false);
+    // Alerts are delivered by their own workflows, after the run moved on.
+    await eventually(() => (state.alerts.length >= 2 ? true : undefined));
     expect(state.alerts.map((a) => [a.kind, a.assetKey]).sort()).toEqual([
       ['asset_failed', `${ns}.a`],
       ['check_failed', `${ns}.checked`],
@@ -148,6 +150,7 @@ describe('materializeWorkflow', () => {
     const summary = await handle.result();
     expect(summary).toMatchObject({ succeeded: 2, failed: 1, skipped: 1 });
     expect(state.calls.get(`${ns}.flaky@p`)).toBe(2);
+    await eventually(() => (state.alerts.length > 0 ? true : undefined));
     expect(state.alerts).toHaveLength(1);
     expect(state.alerts[0]!.workflowId).toBe(handle.workflowId);
   });

@@ -77,6 +77,7 @@ describe('publishWorkflow', () => {
     });
     expect(state.barrierChecks).toBeGreaterThanOrEqual(2);
     expect(state.published).toHaveLength(0);
+    await eventually(() => (state.alerts.length > 0 ? true : undefined));
     expect(state.alerts).toHaveLength(1);
     expect(state.alerts[0]).toMatchObject({
       kind: 'barrier_timeout',

@@ -14,6 +14,7 @@ import {
   createWorker,
   installRuntime,
   startBackfill,
+  resolveUiUrl,
   startPublish,
   workflowUrl,
 } from '../../runtime/index.js';
@@ -24,11 +25,12 @@ import { BOOKMYEVENT_PII } from '../../assets/pii.js';
 import { openPlatform } from '../platform.js';
 import { watchRun } from '../progress.js';
 import { reconcile, warehouseFingerprint } from '../reconcile.js';
+import { DEFAULT_UI_PORT } from './ui.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /** The demo's own state: a fresh warehouse, ledger and landing folder under <stateDir>/demo. */
-function demoConfig(base: TesseraConfig, dir: string): TesseraConfig {
+export function demoConfig(base: TesseraConfig, dir: string): TesseraConfig {
   return {
     ...base,
     engines: { duckdb: { type: 'duckdb', path: join(dir, 'warehouse.duckdb') } },
@@ -142,10 +144,13 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
           maxConcurrentActivityTaskExecutions: 8,
         });
         const running = worker.run();
-        const target = { taskQueue: config.temporal.taskQueue, uiBaseUrl: config.temporal.uiUrl };
+        const target = {
+          taskQueue: config.temporal.taskQueue,
+          uiBaseUrl: resolveUiUrl(config.temporal.uiUrl, process.env),
+        };
         let failed = false;
         try {
-          say(`Temporal UI: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows`);
+          say(`Temporal UI: ${target.uiBaseUrl}/namespaces/${config.temporal.namespace}/workflows`);
           const backfillId = `demo-${day(first)}-${o.seed}-${Date.now()}`;
           const backfill = await startBackfill(client, target, {
             backfillId,
@@ -190,15 +195,19 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
             );
             failed ||= r.status !== 'published';
           }
-          // Backfilled days are published too, oldest first, so every group serves history.
-          for (const group of definitions.publishGroups.map((g) => g.name)) {
-            const pub = await startPublish(client, target, {
-              group,
-              partitionKey: day(last),
-              pollInitial: '1s',
-              timeout: '1m',
-            });
-            await pub.result();
+          // Backfilled days are published too, oldest first, so every group serves history: a publication
+          // carries only the partitions its barrier passed, so each day goes through its own barrier.
+          for (let d = first; d < last; d = d.plus({ days: 1 })) {
+            for (const group of definitions.publishGroups.map((g) => g.name)) {
+              const pub = await startPublish(client, target, {
+                group,
+                partitionKey: day(d),
+                pollInitial: '1s',
+                timeout: '1m',
+              });
+              const r = (await pub.result()) as PublishResult;
+              failed ||= r.status !== 'published';
+            }
           }
 
           const engine = platform.engines.duckdb;
@@ -230,6 +239,9 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
           }
           say(
             `\nQuery the warehouse: node bin/tessera.js query "select * from reporting.mart_daily_revenue" (DuckDB file ${join(dir, 'warehouse.duckdb')})`,
+          );
+          say(
+            `Tessera UI: http://127.0.0.1:${DEFAULT_UI_PORT} (the asset catalog in the browser: start it with \`node bin/tessera.js ui --demo\`)`,
           );
         } finally {
           worker.shutdown();

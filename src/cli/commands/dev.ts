@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { positive } from './run.js';
+import { DEFAULT_UI_PORT, startUi, uiLine } from './ui.js';
 import { runWorker } from './worker.js';
 
 const SCRIPT = join(
@@ -41,7 +42,8 @@ export function parseServerOutput(stdout: string, fallbackAddress: string): DevS
 
 /** Starts (or reuses) the local dev server through scripts/services/temporal.sh, at the configured address. */
 async function startServer(ctx: CliContext): Promise<DevServer> {
-  const { address, uiUrl } = ctx.config.temporal;
+  const { address } = ctx.config.temporal;
+  const uiUrl = ctx.target.uiBaseUrl;
   const [host = '127.0.0.1', port = '7233'] = address.split(':');
   const env = {
     ...process.env,
@@ -71,13 +73,25 @@ export function registerDev(program: Command, ctx: () => CliContext): void {
       'local development: start (or reuse) a Temporal dev server with its Web UI and run a worker here until Ctrl-C',
     )
     .option('--concurrency <n>', 'steps at once on the worker', positive)
-    .action(async (o: { concurrency?: number }) => {
+    .option('--ui-port <port>', 'port of the Tessera UI (`tessera ui`)', positive, DEFAULT_UI_PORT)
+    .option('--no-ui', 'do not start the Tessera UI')
+    .action(async (o: { concurrency?: number; uiPort: number; ui: boolean }) => {
       const c = ctx();
       const server = await startServer(c);
+      // The worker below holds the warehouse: the UI reads it through the worker, like `tessera query` would.
+      // A busy port costs the UI, not the worker.
+      let uiError: string | undefined;
+      const tessera = o.ui
+        ? await startUi(c, { host: '127.0.0.1', port: o.uiPort, via: 'worker' }).catch((e: unknown) => {
+            uiError = e instanceof Error ? e.message : String(e);
+            return undefined;
+          })
+        : undefined;
       const ready = () => {
         const info = {
           address: server.address,
           ui: server.ui ?? null,
+          tesseraUi: tessera?.url ?? null,
           taskQueue: c.target.taskQueue,
           namespace: c.config.temporal.namespace,
         };
@@ -86,10 +100,19 @@ export function registerDev(program: Command, ctx: () => CliContext): void {
         process.stdout.write(
           `Temporal Web UI: ${server.ui ?? '(none: the server runs headless)'}\n` +
             `Temporal gRPC:   ${server.address} (namespace ${info.namespace})\n` +
+            (tessera
+              ? `${uiLine(tessera.url)}\n`
+              : uiError
+                ? `Tessera UI:      (not started: ${uiError})\n`
+                : '') +
             `Worker:          task queue ${info.taskQueue}; Ctrl-C stops it (the server keeps running; ` +
             `\`scripts/services/temporal.sh stop\` stops it)\n`,
         );
       };
-      await runWorker(c, { ...(o.concurrency ? { concurrency: o.concurrency } : {}), onReady: ready });
+      try {
+        await runWorker(c, { ...(o.concurrency ? { concurrency: o.concurrency } : {}), onReady: ready });
+      } finally {
+        await tessera?.close();
+      }
     });
 }

@@ -33,6 +33,18 @@ function pValue(v: unknown): string {
   return x < 0.0001 ? '<0.0001' : x.toFixed(4);
 }
 
+/**
+ * The interval as printed; a one-sided test's interval is open on one side (NULL in the mart):
+ * `[low, +∞)` for alternative greater, `(−∞, high]` for less.
+ */
+function interval(r: Row, show: (v: unknown) => string): string {
+  if (r.alternative === 'greater' && r.ci_low !== null && r.ci_low !== undefined)
+    return `[${show(r.ci_low)}, +∞)`;
+  if (r.alternative === 'less' && r.ci_high !== null && r.ci_high !== undefined)
+    return `(−∞, ${show(r.ci_high)}]`;
+  return r.ci_low === null || r.ci_low === undefined ? '' : `[${show(r.ci_low)}, ${show(r.ci_high)}]`;
+}
+
 /** One printed line per metric × variation. */
 export function reportLines(rows: readonly Row[]): Record<string, string>[] {
   return rows.map((r) => {
@@ -47,7 +59,7 @@ export function reportLines(rows: readonly Row[]): Record<string, string>[] {
       users: String(r.users ?? ''),
       mean: fmt(r.mean),
       lift: base ? 'baseline' : show(r.lift),
-      '95% CI': base || r.ci_low === null ? '' : `[${show(r.ci_low)}, ${show(r.ci_high)}]`,
+      '95% CI': base ? '' : interval(r, show),
       'p-value': base ? '' : pValue(r.p_value),
       adjusted: base || adjusted === undefined ? '' : pValue(adjusted),
       significant: base
@@ -60,6 +72,10 @@ export function reportLines(rows: readonly Row[]): Record<string, string>[] {
     };
   });
 }
+
+/** "one-sided (treatment greater), " for one-sided tests; empty for two-sided ones (and older marts). */
+const oneSided = (alternative: unknown): string =>
+  alternative === 'greater' || alternative === 'less' ? `one-sided (treatment ${alternative}), ` : '';
 
 async function read(c: CliContext, sql: string, via: Via): Promise<{ rows: Row[]; route: Route }> {
   const { result, route } = await queryWarehouse(c, { sql, limit: 100_000 }, via);
@@ -124,7 +140,7 @@ Examples:
       const say = (s: string) => process.stdout.write(`${s}\n`);
       const correction = String(first.correction ?? 'none');
       say(
-        `${key}: results cumulative to the end of ${day} (${String(first.engine)}, ${String(first.lift_type)} lift, α ${String(first.alpha)}${correction === 'none' ? '' : `, ${correction} across goal metrics`})`,
+        `${key}: results cumulative to the end of ${day} (${String(first.engine)}, ${String(first.lift_type)} lift, ${oneSided(first.alternative)}α ${String(first.alpha)}${correction === 'none' ? '' : `, ${correction} across goal metrics`})`,
       );
       const users = rows.filter((r) => r.metric_id === first.metric_id);
       say(`users: ${users.map((r) => `${String(r.variation)} ${String(r.users)}`).join(', ')}`);

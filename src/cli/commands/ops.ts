@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import { DateTime } from 'luxon';
-import { partitionKeysFor, plan } from '../../planner/index.js';
 import type { CliContext } from '../context.js';
+import { partitionHealth, type Health } from '../health.js';
 import { printJson, printTable } from '../output.js';
-import { assertCovers, planRequestFrom, type RangeOptions } from './plan.js';
+import { planRequestFrom, type RangeOptions } from './plan.js';
 
-type Health = 'fresh' | 'stale' | 'failed' | 'missing';
 const SYMBOL: Record<Health, string> = { fresh: '■', stale: '▒', failed: '✗', missing: '·' };
 const GRID_WIDTH = 60;
 
@@ -20,29 +19,9 @@ export function registerOps(program: Command, ctx: () => CliContext): void {
     .action(async (o: RangeOptions & { select: string }) => {
       const c = ctx();
       const defs = await c.definitions();
-      const keys = defs.select(o.select);
       const to = o.to ?? DateTime.utc().minus({ days: 1 }).toISODate() ?? '';
       const from = o.from ?? DateTime.fromISO(to).minus({ days: 6 }).toISODate() ?? '';
-      const request = planRequestFrom(o.select, { from, to });
-      assertCovers(defs, keys, request);
-      const view = await (await c.ledger()).view(keys);
-      const stale = new Set(plan(defs, request, view).steps.map((s) => s.id));
-      const rows = keys.map((key) => {
-        const cells: Record<string, Health> = {};
-        for (const pk of partitionKeysFor(defs.asset(key).partitions, request.range, undefined)) {
-          const latest = view.latest(key, pk);
-          cells[pk] = !latest
-            ? 'missing'
-            : latest.status === 'failed'
-              ? 'failed'
-              : stale.has(`${key}@${pk}`)
-                ? 'stale'
-                : 'fresh';
-        }
-        const counts = { fresh: 0, stale: 0, failed: 0, missing: 0 };
-        for (const h of Object.values(cells)) counts[h]++;
-        return { key, counts, cells };
-      });
+      const rows = await partitionHealth(defs, await c.ledger(), o.select, { from, to });
       if (rows.some((r) => r.counts.failed > 0)) process.exitCode = 1;
       if (c.json) return printJson({ from, to, assets: rows });
       const width = Math.max(...rows.map((r) => r.key.length), 5);

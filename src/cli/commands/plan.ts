@@ -1,10 +1,14 @@
 import type { Command } from 'commander';
 import { DateTime } from 'luxon';
 import type { Definitions } from '../../dsl/index.js';
+import { createEngine } from '../../engines/registry.js';
+import { SqlEngine } from '../../engines/core/sql-engine.js';
+import type { Engine } from '../../engines/types.js';
 import { partitionKeysFor, plan, timeDimensionOf, type Plan, type PlanRequest } from '../../planner/index.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { printJson, printTable } from '../output.js';
+import { estimatePlanCost, formatBytes, overBudget, parseBytes, type PlanCost } from '../plan-cost.js';
 
 export interface RangeOptions {
   readonly partition?: string;
@@ -71,16 +75,23 @@ export async function planFor(ctx: CliContext, request: PlanRequest): Promise<Pl
   return plan(defs, request, await ledger.view(keys));
 }
 
-export function printPlan(p: Plan, json: boolean): void {
+export function printPlan(p: Plan, json: boolean, cost?: PlanCost): void {
   if (json) {
-    printJson(p);
+    printJson(cost ? { ...p, cost } : p);
     return;
   }
   const byReason = new Map<string, number>();
   for (const s of p.steps) byReason.set(s.reason, (byReason.get(s.reason) ?? 0) + 1);
-  const shown = p.steps
-    .slice(0, 50)
-    .map((s) => ({ step: s.id, reason: s.reason, waits_for: s.upstream.length }));
+  const bytesOf = new Map(cost?.steps.map((c) => [c.step, c]));
+  const shown = p.steps.slice(0, 50).map((s) => {
+    const c = bytesOf.get(s.id);
+    return {
+      step: s.id,
+      reason: s.reason,
+      waits_for: s.upstream.length,
+      ...(cost ? { scans: c?.bytes == null ? (c?.note ?? '') : formatBytes(c.bytes) } : {}),
+    };
+  });
   printTable(shown);
   if (p.steps.length > shown.length)
     process.stdout.write(`... and ${p.steps.length - shown.length} more steps\n`);
@@ -88,6 +99,62 @@ export function printPlan(p: Plan, json: boolean): void {
   process.stdout.write(
     `${p.steps.length} steps (${reasons || 'nothing to do'}); ${p.skippedFresh} fresh skipped\n`,
   );
+  if (cost) {
+    const unknown = cost.unknown > 0 ? ` (+ ${cost.unknown} step(s) without an estimate)` : '';
+    process.stdout.write(
+      `would scan ${formatBytes(cost.totalBytes)} (${cost.totalBytes} bytes, BigQuery dry runs)${unknown}\n`,
+    );
+  }
+}
+
+/**
+ * Dry-run estimates of a plan's steps, when an engine in config can dry-run (BigQuery); undefined otherwise.
+ * Only those engines are opened (a DuckDB warehouse belongs to the worker).
+ */
+export async function planCostFor(ctx: CliContext, p: Plan): Promise<PlanCost | undefined> {
+  const config = ctx.config;
+  if (!Object.values(config.engines).some((e) => e.type === 'bigquery')) return undefined;
+  const defs = await ctx.definitions();
+  const opened = new Map<string, Promise<Engine | undefined>>();
+  try {
+    return await estimatePlanCost(defs, p, {
+      engineName: (asset) => asset.engine ?? config.defaultEngine,
+      open: async (name) => {
+        const engineConfig = config.engines[name];
+        if (engineConfig?.type !== 'bigquery') return undefined;
+        let engine = opened.get(name);
+        if (!engine) {
+          engine = createEngine(engineConfig);
+          opened.set(name, engine);
+        }
+        const e = await engine;
+        return e instanceof SqlEngine ? { engine: e, dialect: e.dialect } : undefined;
+      },
+    });
+  } finally {
+    for (const e of opened.values()) await (await e.catch(() => undefined))?.close();
+  }
+}
+
+/** `--max-bytes` as bytes (a UsageError names a malformed size). */
+export function maxBytesOption(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const bytes = parseBytes(text);
+  if (bytes === undefined)
+    throw new UsageError(`--max-bytes "${text}" is not a size like 500MB, 10GB or 1000000`);
+  return bytes;
+}
+
+/** Thrown when a plan's dry-run estimate is over `--max-bytes`: nothing runs (exit code 1). */
+export class BudgetExceededError extends Error {
+  override name = 'BudgetExceededError';
+}
+
+/** Refuses a plan whose estimate exceeds the budget. */
+export function enforceBudget(cost: PlanCost | undefined, maxBytes: number | undefined): void {
+  if (maxBytes === undefined || !cost) return;
+  const refusal = overBudget(cost, maxBytes);
+  if (refusal) throw new BudgetExceededError(refusal);
 }
 
 export function registerPlan(program: Command, ctx: () => CliContext): void {
@@ -99,8 +166,12 @@ export function registerPlan(program: Command, ctx: () => CliContext): void {
     .option('--from <date>', 'first partition (inclusive)')
     .option('--to <date>', 'last partition (inclusive)')
     .option('--force', 'plan fresh partitions too')
-    .action(async (opts: RangeOptions & { select: string; force?: boolean }) => {
+    .option('--max-bytes <size>', 'refuse (exit 1) when the BigQuery dry runs add up to more, e.g. 10GB')
+    .action(async (opts: RangeOptions & { select: string; force?: boolean; maxBytes?: string }) => {
+      const maxBytes = maxBytesOption(opts.maxBytes);
       const p = await planFor(ctx(), planRequestFrom(opts.select, opts));
-      printPlan(p, ctx().json);
+      const cost = await planCostFor(ctx(), p);
+      printPlan(p, ctx().json, cost);
+      enforceBudget(cost, maxBytes);
     });
 }

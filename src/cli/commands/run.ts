@@ -31,8 +31,13 @@ function printSummary(s: MaterializeSummary | BackfillSummary, json: boolean): v
       })),
     );
   const ok = 'succeeded' in s ? s.succeeded : s.done;
+  // Quarantine is never silent: the steps whose ingest pass set inputs aside, with their counts.
+  const quarantined = 'steps' in s ? s.steps.filter((x) => (x.quarantined ?? 0) > 0) : [];
+  for (const q of quarantined)
+    process.stdout.write(`quarantined: ${q.quarantined ?? 0} input(s) by ${q.stepId} (see raw.quarantine)\n`);
+  const total = quarantined.reduce((n, q) => n + (q.quarantined ?? 0), 0);
   process.stdout.write(
-    `${s.status}: ${ok} succeeded, ${s.failed} failed, ${s.skipped} skipped, ${s.skippedFresh} fresh\n`,
+    `${s.status}: ${ok} succeeded, ${s.failed} failed, ${s.skipped} skipped, ${s.skippedFresh} fresh${total > 0 ? `, ${total} quarantined` : ''}\n`,
   );
 }
 

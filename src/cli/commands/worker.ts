@@ -1,7 +1,12 @@
 import type { Command } from 'commander';
-import { NativeConnection } from '@temporalio/worker';
 import { pino, type Logger } from 'pino';
-import { createWorker, installRuntime, temporalLogger } from '../../runtime/index.js';
+import {
+  connectWithRetry,
+  createWorker,
+  installRuntime,
+  shutdownSignal,
+  temporalLogger,
+} from '../../runtime/index.js';
 import type { CliContext } from '../context.js';
 import { openPlatform } from '../platform.js';
 import { positive } from './run.js';
@@ -35,8 +40,21 @@ export async function runWorker(
       return built;
     },
   });
+  // Until the worker runs, a shutdown signal (or `signal`) stops start-up itself; then the SDK's handling does.
+  const stopping = shutdownSignal();
+  const abort = (): void => stopping.dispose();
+  opts.signal?.addEventListener('abort', abort, { once: true });
   try {
-    const connection = await NativeConnection.connect({ address: config.temporal.address });
+    const connection = await connectWithRetry({
+      address: config.temporal.address,
+      logger,
+      signal: opts.signal ? AbortSignal.any([stopping.signal, opts.signal]) : stopping.signal,
+    });
+    stopping.dispose();
+    if (!connection) {
+      logger.info('worker stopped before Temporal answered');
+      return;
+    }
     try {
       const worker = await createWorker({
         connection,
@@ -59,6 +77,9 @@ export async function runWorker(
       await connection.close();
     }
   } finally {
+    stopping.dispose();
+    opts.signal?.removeEventListener('abort', abort);
+    // Last: the warehouse lock goes with the process, never to an orphan.
     await platform.close();
   }
 }

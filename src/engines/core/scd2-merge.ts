@@ -154,7 +154,7 @@ async function merge(
   );
 }
 
-function validation(row: Record<string, unknown> | undefined): Scd2Validation {
+export function validation(row: Record<string, unknown> | undefined): Scd2Validation {
   const text = (x: unknown): string | null => (x === null || x === undefined ? null : String(x));
   return {
     rows: asNumber(row?.['rows']),
@@ -167,7 +167,7 @@ function validation(row: Record<string, unknown> | undefined): Scd2Validation {
   };
 }
 
-function assertValid(engine: string, spec: Scd2TargetSpec, v: Scd2Validation): void {
+export function assertValid(engine: string, spec: Scd2TargetSpec, v: Scd2Validation): void {
   const problems = [
     ...(v.bad_ops > 0 ? [`${v.bad_ops} change(s) with an op other than 'c', 'u', 'd', 'r'`] : []),
     ...(v.null_keys > 0 ? [`${v.null_keys} change(s) with a NULL business key`] : []),

@@ -25,6 +25,7 @@ import type {
   SnapshotAsOfRequest,
   SqlParam,
   VersionedTableRequest,
+  VersionedTableResult,
   WriteResult,
 } from '../types.js';
 import type { SqlClient, SqlSession } from './client.js';
@@ -91,7 +92,7 @@ export class SqlEngine implements Engine {
     return renderSnapshotAsOf(this.ctx.dialect, req);
   }
 
-  createVersionedTable(req: VersionedTableRequest): Promise<WriteResult> {
+  createVersionedTable(req: VersionedTableRequest): Promise<VersionedTableResult> {
     return publish.createVersionedTable(this.ctx, req);
   }
 

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { EngineError, UnsupportedFeatureError } from '../errors.js';
 import type { PartitionSelector } from '../types.js';
+import { ANSI_PORTABLE, type PortableSql } from './portable.js';
 import type { TypeMapper } from './type-mapper.js';
 
 /**
@@ -9,7 +10,8 @@ import type { TypeMapper } from './type-mapper.js';
  * they read no clock and do no I/O.
  *
  * An engine difference lives in exactly one place: a `features` flag (safe default: false, and the
- * renderer fails loudly through `require`), a `spell` row, or one overridden method, with a comment.
+ * renderer fails loudly through `require`), a `spell` row, a `portable` row, or one overridden method,
+ * with a comment.
  */
 
 /** What a dialect can do. Defaults are false: a missing flag makes a renderer refuse, never guess. */
@@ -64,6 +66,16 @@ export interface Spellings {
   chr(code: number): string;
 }
 
+/**
+ * How an engine's own parser tells whether a text is exactly one read-only query (`tessera query`): `sql` runs
+ * with the text as its one parameter and returns one row; `verdict` reads it: why the text is refused, or
+ * undefined when it is one query.
+ */
+export interface ReadOnlyProbe {
+  readonly sql: string;
+  verdict(row: Readonly<Record<string, unknown>> | undefined): string | undefined;
+}
+
 export interface TableRef {
   readonly schema: string;
   readonly name: string;
@@ -78,6 +90,11 @@ export abstract class SqlDialect {
   abstract readonly types: TypeMapper;
   /** Schema of unqualified table names. */
   abstract readonly defaultSchema: string;
+  /**
+   * Spellings of the portable SQL macros of asset SQL and of the types activities cast to (portable.ts):
+   * ANSI defaults; an engine overrides the rows it spells differently (`{ ...ANSI_PORTABLE, .. }`).
+   */
+  readonly portable: PortableSql = ANSI_PORTABLE;
 
   /** Throws UnsupportedFeatureError naming the engine and the flag when the feature is missing. */
   require(feature: keyof DialectFeatures, what: string): void {
@@ -125,6 +142,11 @@ export abstract class SqlDialect {
   /** ISO-8601 instant → a UTC timestamp literal (microsecond precision). */
   timestampLiteral(iso: string): string {
     return `TIMESTAMP '${utcTimestampText(this.name, iso)}'`;
+  }
+
+  /** The UTC date of an ISO-8601 instant as a DATE literal (`DATE '2026-11-02'`: ANSI, and every engine's). */
+  dateLiteral(iso: string): string {
+    return `DATE '${utcTimestampText(this.name, iso).slice(0, 10)}'`;
   }
 
   /** Where a temp table shows up for describeSql(ref, true). */
@@ -194,6 +216,22 @@ export abstract class SqlDialect {
    */
   fingerprint(exprs: readonly string[]): string {
     return this.fingerprintText('count(*)', `coalesce(${this.spell.hashSum(exprs)}, 0)`);
+  }
+
+  /**
+   * The engine parser's read-only check for `tessera query`, or undefined when the engine offers none (the
+   * lexical check and running the text as a subquery then stand alone).
+   */
+  readOnlyProbe(): ReadOnlyProbe | undefined {
+    return undefined;
+  }
+
+  /**
+   * A statement listing a query's result columns as rows `{ column_name, column_type }`, or undefined when the
+   * engine cannot describe a query (the names then come from the first row).
+   */
+  describeQuerySql(_select: string): string | undefined {
+    return undefined;
   }
 
   /** Row id of `alias` when `supportsRowId`. */

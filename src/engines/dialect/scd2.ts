@@ -58,7 +58,6 @@ export interface Scd2Validation {
 
 export function renderScd2(d: SqlDialect, shape: Scd2Shape) {
   d.require('supportsTempTables', 'an SCD2 merge');
-  d.require('supportsUpdateFrom', 'an SCD2 merge');
   if (shape.businessKey.length === 0)
     throw new EngineError(d.name, `SCD2 ${shape.target}: businessKey is empty`);
   const n = shape.names;
@@ -256,6 +255,8 @@ export function renderScd2(d: SqlDialect, shape: Scd2Shape) {
 
     /** Fast path: close each anchor at its first new version (by row id when the dialect has one). */
     closeCurrent(): string {
+      // Engines without UPDATE ... FROM (Trino) apply the staged versions with one MERGE of their own.
+      d.require('supportsUpdateFrom', 'closing SCD2 versions with UPDATE ... FROM');
       const set = `SET ${q(n.validTo)} = a.${q('__next')}, ${q(n.isCurrent)} = FALSE`;
       const anchors = `FROM ${tmp('versions')} WHERE ${q('__src')} = 0 AND ${q('__next')} IS NOT NULL`;
       if (d.features.supportsRowId) {
@@ -267,6 +268,7 @@ export function renderScd2(d: SqlDialect, shape: Scd2Shape) {
 
     /** Slow path: drop every version of the re-derived keys (their history is re-inserted). */
     deleteTieKeys(): string {
+      d.require('supportsUpdateFrom', 'deleting re-derived SCD2 keys with DELETE ... USING');
       return (
         `DELETE FROM ${target} AS t USING (SELECT ${keys.join(', ')} FROM ${tmp('current')} ` +
         `WHERE ${q('__tie')}) AS k WHERE ${on('t', 'k')}`

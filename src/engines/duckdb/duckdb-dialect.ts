@@ -1,5 +1,27 @@
-import { SqlDialect, type DialectFeatures, type Spellings, type TableRef } from '../dialect/dialect.js';
+import { z } from 'zod';
+import {
+  SqlDialect,
+  type DialectFeatures,
+  type ReadOnlyProbe,
+  type Spellings,
+  type TableRef,
+} from '../dialect/dialect.js';
+import {
+  ANSI_PORTABLE,
+  formatPattern,
+  sqlString,
+  STRFTIME_LETTERS,
+  strftimeText,
+  type PortableSql,
+} from '../dialect/portable.js';
 import { duckdbTypes } from './duckdb-types.js';
+
+const serialized = z.object({
+  error: z.boolean(),
+  error_type: z.string().optional(),
+  error_message: z.string().optional(),
+  statements: z.array(z.unknown()).optional(),
+});
 
 /** DuckDB: the embedded default. Everything Tessera needs is native, including transactional DDL. */
 export class DuckDbDialect extends SqlDialect {
@@ -26,6 +48,41 @@ export class DuckDbDialect extends SqlDialect {
     engineVersion: 'version()',
     chr: (code) => `chr(${code})`,
   };
+  /**
+   * DuckDB's native functions where they mean what the macro means (arg_max ignores rows with a NULL value or
+   * order, as the macro defines). count_if stays the FILTER default: DuckDB's count_if returns HUGEINT.
+   */
+  override readonly portable: PortableSql = {
+    ...ANSI_PORTABLE,
+    argMax: (value, orderBy) => `arg_max(${value}, ${orderBy})`,
+    argMin: (value, orderBy) => `arg_min(${value}, ${orderBy})`,
+    formatTimestamp: (ts, format) =>
+      `strftime(${ts}, ${sqlString(formatPattern(format, STRFTIME_LETTERS, strftimeText))})`,
+  };
+
+  /**
+   * The json extension (bundled) serializes SELECT statements only: anything else is "not implemented", and
+   * several statements are listed one by one.
+   */
+  override readOnlyProbe(): ReadOnlyProbe {
+    return {
+      sql: 'SELECT json_serialize_sql(CAST(? AS VARCHAR)) AS j',
+      verdict(row) {
+        const r = serialized.parse(JSON.parse(String(row?.['j'] ?? '{}')));
+        if (r.error) {
+          return r.error_type === 'not implemented'
+            ? `only a read-only SELECT (or WITH … SELECT) may run (DuckDB: ${r.error_message ?? ''})`
+            : `${r.error_type ?? 'parser'} error: ${r.error_message ?? 'invalid SQL'}`;
+        }
+        const n = r.statements?.length ?? 0;
+        return n === 1 ? undefined : `only one statement may run; DuckDB parsed ${n}`;
+      },
+    };
+  }
+
+  override describeQuerySql(select: string): string {
+    return `DESCRIBE ${select}`;
+  }
 
   /**
    * information_schema spans every attached catalog in DuckDB (the file's and `temp`):

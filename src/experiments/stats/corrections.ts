@@ -52,20 +52,27 @@ export function adjustPValues(pValues: readonly number[], method: CorrectionMeth
 /**
  * Confidence interval widened to match an adjusted p-value (GrowthBook `adjustedCI`/`setAdjustedCIs`):
  * the standard error implied by the adjusted p-value, |mean| / Φ⁻¹(1 − p̃/2), times z(1 − α/2).
- * Infinite when p̃ ≈ 1; never narrower than the unadjusted interval.
+ * Infinite when p̃ ≈ 1; never narrower than the unadjusted interval. One-sided tests (our extension:
+ * GrowthBook's adjustedCI is two-sided only) use Φ⁻¹(1 − p̃) and z(1 − α) for the finite bound; the
+ * open side stays infinite.
  */
 export function adjustedConfidenceInterval(
   adjustedPValue: number,
   upliftMean: number,
   ci: readonly [number, number],
   alpha = 0.05,
+  alternative: 'two-sided' | 'greater' | 'less' = 'two-sided',
 ): [number, number] {
   if (adjustedPValue > 0.999999) return [-Infinity, Infinity];
-  let adj: [number, number] = [upliftMean, upliftMean];
+  const tail = alternative === 'two-sided' ? 2 : 1;
+  let width = 0;
   if (upliftMean) {
-    const adjStddev = Math.abs(upliftMean / normalPpf(1 - adjustedPValue / 2, 0, 1));
-    const width = normalPpf(1 - alpha / 2, 0, 1) * adjStddev;
-    adj = [upliftMean - width, upliftMean + width];
+    const adjStddev = Math.abs(upliftMean / normalPpf(1 - adjustedPValue / tail, 0, 1));
+    width = normalPpf(1 - alpha / tail, 0, 1) * adjStddev;
   }
-  return adj[0] < ci[0] && adj[1] > ci[1] ? adj : [ci[0], ci[1]];
+  const adj: [number, number] = [
+    alternative === 'less' ? -Infinity : upliftMean - width,
+    alternative === 'greater' ? Infinity : upliftMean + width,
+  ];
+  return adj[0] <= ci[0] && adj[1] >= ci[1] && (adj[0] < ci[0] || adj[1] > ci[1]) ? adj : [ci[0], ci[1]];
 }

@@ -1,6 +1,6 @@
 /**
  * CUPED (regression adjustment with a pre-exposure covariate) with one pooled θ for both variants,
- * as gbstats 0.8.0 `models/statistics.py::compute_theta` and `models/tests.py::BaseABTest.__init__`.
+ * as gbstats `models/statistics.py::compute_theta` and `models/tests.py::BaseABTest.__init__`.
  */
 import { componentAsStatistic, componentVariance, crossCovariance } from './moments.js';
 import type { RegressionAdjustedStatistic, StatisticComponent, TestStatistic } from './schemas.js';
@@ -16,8 +16,7 @@ function joint(a: StatisticComponent, b: StatisticComponent): StatisticComponent
 
 /**
  * Pooled θ = Cov(post, pre) / Var(pre) over both variants together. 0 when the pooled pre or post
- * variance is 0. Quirk kept from gbstats: for a binomial covariate Var(pre) is p(1 − p) (no n − 1)
- * while the covariance divides by n − 1.
+ * variance is 0. For a binomial metric both are population moments (p(1 − p) and Σxy/n − p_x p_y).
  */
 export function computeTheta(a: RegressionAdjustedStatistic, b: RegressionAdjustedStatistic): number {
   const n = a.n + b.n;

@@ -1,6 +1,7 @@
 /**
- * Two-sided Welch t-test on the absolute, relative or scaled lift of B over A, with confidence interval
- * and p-value: gbstats 0.8.0 `frequentist/tests.py::TwoSidedTTest` (via TTest.compute_result).
+ * Welch t-test on the absolute, relative or scaled lift of B over A, with confidence interval and
+ * p-value, two-sided or one-sided: gbstats `frequentist/tests.py` TwoSidedTTest,
+ * OneSidedTreatmentGreaterTTest and OneSidedTreatmentLesserTTest (via TTest.compute_result).
  */
 import { z } from 'zod';
 import { prepareStatistics } from './cuped.js';
@@ -17,11 +18,20 @@ import {
 import { hasZeroVariance, statMean, statUnadjustedMean } from './moments.js';
 import { parseStatisticPair, type StatsErrorCode, type TestStatistic } from './schemas.js';
 
+/**
+ * The alternative hypothesis: `two-sided` (lift ≠ testValue), `greater` (treatment greater: lift >
+ * testValue) or `less` (lift < testValue). One-sided tests give a one-sided interval, open (±∞) on
+ * the other side, and a one-sided p-value.
+ */
+export const alternativeSchema = z.enum(['two-sided', 'greater', 'less']);
+export type Alternative = z.infer<typeof alternativeSchema>;
+
 export const frequentistConfigSchema = z
   .object({
     ...baseConfigShape,
-    /** Two-sided significance level; the interval has 1 − alpha coverage. */
+    /** Significance level; the interval has 1 − alpha coverage. */
     alpha: z.number().gt(0).lt(1).default(0.05),
+    alternative: alternativeSchema.default('two-sided'),
     /** Null-hypothesis lift (in the units of the difference type). */
     testValue: z.number().default(0),
   })
@@ -30,7 +40,10 @@ export type FrequentistConfig = z.infer<typeof frequentistConfigSchema>;
 export type FrequentistConfigInput = z.input<typeof frequentistConfigSchema>;
 
 export interface FrequentistResult extends EffectResult {
+  /** NaN when it could not be computed (`pValueError` says why). */
   readonly pValue: number;
+  /** gbstats' pValueErrorMessage: the sequential one-sided search did not converge. */
+  readonly pValueError: 'NUMERICAL_PVALUE_NOT_CONVERGED' | null;
   /** Welch–Satterthwaite degrees of freedom (NaN in the default output). */
   readonly dof: number;
 }
@@ -41,6 +54,7 @@ export function frequentistDefault(errorMessage: StatsErrorCode): FrequentistRes
     expected: 0,
     ci: [0, 0],
     pValue: 1,
+    pValueError: null,
     dof: Number.NaN,
     uplift: { dist: 'normal', mean: 0, stddev: 0 },
     errorMessage,
@@ -54,7 +68,7 @@ export type IntervalFn = (args: {
   dof: number;
   totalN: number;
   config: FrequentistConfig;
-}) => { ci: [number, number]; pValue: number };
+}) => { ci: [number, number]; pValue: number; pValueError?: FrequentistResult['pValueError'] };
 
 /** The shared flow of gbstats TTest.compute_result, parameterised by how intervals are built. */
 export function runFrequentist(
@@ -63,19 +77,22 @@ export function runFrequentist(
   interval: IntervalFn,
 ): FrequentistResult {
   const [a, b] = prepareStatistics(stats[0], stats[1]);
-  if (statMean(a) === 0 || statUnadjustedMean(a) === 0)
-    return frequentistDefault('ZERO_NEGATIVE_BASELINE_VARIATION');
-  if (hasZeroVariance(a) || hasZeroVariance(b)) return frequentistDefault('ZERO_NEGATIVE_VARIANCE');
-
   const relative = config.differenceType === 'relative';
   const estimate = liftEstimate(a, b, relative);
   const variance = liftVariance(a, b, relative);
+  // gbstats EffectMoments.compute_result: variances first, then the baseline.
+  if (hasZeroVariance(a) || hasZeroVariance(b) || variance <= 0)
+    return frequentistDefault('ZERO_NEGATIVE_VARIANCE');
+  if (statMean(a) === 0 || statUnadjustedMean(a) === 0)
+    return frequentistDefault('ZERO_NEGATIVE_BASELINE_VARIATION');
+
   const dof = welchDof(a, b);
-  const { ci, pValue } = interval({ estimate, variance, dof, totalN: a.n + b.n, config });
+  const { ci, pValue, pValueError = null } = interval({ estimate, variance, dof, totalN: a.n + b.n, config });
   const result: FrequentistResult = {
     expected: estimate,
     ci,
     pValue,
+    pValueError,
     dof,
     uplift: { dist: 'normal', mean: estimate, stddev: Math.sqrt(variance) },
     errorMessage: null,
@@ -86,18 +103,25 @@ export function runFrequentist(
 }
 
 /**
- * Fixed-horizon interval: estimate ± t(1 − α/2, dof)·√variance; p = 2·P(T > |z|) with
- * z = (estimate − testValue)/√variance. gbstats computes 2·(1 − cdf(|z|)); we use 2·cdf(−|z|), equal
- * in value but without the cancellation, so very small p-values keep their digits.
+ * Fixed-horizon interval with z = (estimate − testValue)/√variance. Two-sided: estimate ± t(1 − α/2,
+ * dof)·√variance, p = 2·P(T > |z|); greater: [estimate − t(1 − α)·√variance, +∞), p = P(T > z); less:
+ * (−∞, estimate + t(1 − α)·√variance], p = P(T < z). gbstats computes upper tails as 1 − cdf; we use
+ * cdf(−z), equal in value but without the cancellation, so very small p-values keep their digits.
  */
 const welchInterval: IntervalFn = ({ estimate, variance, dof, config }) => {
   const se = Math.sqrt(variance);
   const z = (estimate - config.testValue) / se;
-  const width = studentTPpf(1 - config.alpha / 2, dof) * se;
-  return { ci: [estimate - width, estimate + width], pValue: 2 * studentTCdf(-Math.abs(z), dof) };
+  if (config.alternative === 'two-sided') {
+    const width = studentTPpf(1 - config.alpha / 2, dof) * se;
+    return { ci: [estimate - width, estimate + width], pValue: 2 * studentTCdf(-Math.abs(z), dof) };
+  }
+  const width = studentTPpf(1 - config.alpha, dof) * se;
+  return config.alternative === 'greater'
+    ? { ci: [estimate - width, Infinity], pValue: studentTCdf(-z, dof) }
+    : { ci: [-Infinity, estimate + width], pValue: studentTCdf(z, dof) };
 };
 
-/** Two-sided Welch t-test of B (treatment) against A (control/baseline). */
+/** Welch t-test of B (treatment) against A (control/baseline), two-sided unless `alternative` says. */
 export function welchTTest(
   statA: unknown,
   statB: unknown,

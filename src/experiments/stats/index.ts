@@ -1,4 +1,7 @@
-/** Experiment statistics on per-variant sufficient statistics, matching GrowthBook's gbstats 0.8.0. */
+/**
+ * Experiment statistics on per-variant sufficient statistics, matching GrowthBook's gbstats (PyPI 0.8.0,
+ * and its main branch at the commit pinned in test/experiments/fixtures/gbstats-reference.json).
+ */
 export * from './schemas.js';
 export { statMean, statUnadjustedMean, statVariance, statStddev, hasZeroVariance } from './moments.js';
 export { computeTheta, prepareStatistics } from './cuped.js';
@@ -12,8 +15,10 @@ export {
   type Uplift,
 } from './effect.js';
 export {
+  alternativeSchema,
   frequentistConfigSchema,
   welchTTest,
+  type Alternative,
   type FrequentistConfig,
   type FrequentistConfigInput,
   type FrequentistResult,

@@ -1,6 +1,7 @@
 /**
- * Means and variances of the sufficient statistics, formula for formula as the properties of
- * gbstats 0.8.0 `models/statistics.py`. Variances are per-unit (not of the mean).
+ * Means and variances of the sufficient statistics, formula for formula as the properties of gbstats'
+ * `models/statistics.py` (the commit pinned in test/experiments/fixtures/gbstats-reference.json).
+ * Variances are per-unit (not of the mean).
  */
 import type { BaseStatistic, StatisticComponent, TestStatistic } from './schemas.js';
 
@@ -22,7 +23,12 @@ export function componentVariance(c: StatisticComponent, n: number): number {
   return (c.sumSquares - (c.sum * c.sum) / n) / (n - 1);
 }
 
-/** Sample covariance from Σxy (gbstats RatioStatistic/RegressionAdjustedStatistic.covariance). */
+/**
+ * Covariance from Σxy (gbstats `compute_covariance`, used by RatioStatistic and
+ * RegressionAdjustedStatistic): of two 0/1 components Σxy/n − ΣxΣy/n² (no n − 1, like their p(1 − p)
+ * variances; current gbstats, since growthbook#4250), otherwise the sample covariance
+ * (Σxy − ΣxΣy/n)/(n − 1). 0 when n ≤ 1.
+ */
 export function crossCovariance(
   a: StatisticComponent,
   b: StatisticComponent,
@@ -30,6 +36,7 @@ export function crossCovariance(
   n: number,
 ): number {
   if (n <= 1) return 0;
+  if (a.type === 'proportion' && b.type === 'proportion') return crossProd / n - (a.sum * b.sum) / (n * n);
   return (crossProd - (a.sum * b.sum) / n) / (n - 1);
 }
 

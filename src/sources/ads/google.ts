@@ -4,6 +4,7 @@ import { assertZone } from './days.js';
 import { requestJson, type HttpResponse, type RetryPolicy, type Verdict } from './http.js';
 import type { AdAccountInfo, AdReportRow, AdsConnector } from './types.js';
 import { countOf, microsOf } from './values.js';
+import { assertNewCursor, refuseUnexpectedResponses } from './refuse.js';
 
 /**
  * Google Ads API over REST: GAQL through `customers/{id}/googleAds:search` (pages of up to 10,000 rows,
@@ -97,6 +98,7 @@ export function createGoogleAdsConnector(config: GoogleAdsConfig): AdsConnector 
       return streamBatches.parse(body).flatMap((b) => b.results);
     }
     const out: unknown[] = [];
+    const seen = new Set<string>();
     let pageToken: string | undefined;
     do {
       const body = await requestJson(
@@ -111,11 +113,12 @@ export function createGoogleAdsConnector(config: GoogleAdsConfig): AdsConnector 
       const page = searchPage.parse(body);
       out.push(...page.results);
       pageToken = page.nextPageToken || undefined;
+      assertNewCursor(seen, pageToken, 'google', customerId);
     } while (pageToken !== undefined);
     return out;
   }
 
-  return {
+  return refuseUnexpectedResponses({
     platform: 'google',
 
     async accountInfo(accountId: string): Promise<AdAccountInfo> {
@@ -152,5 +155,5 @@ export function createGoogleAdsConnector(config: GoogleAdsConfig): AdsConnector 
         };
       });
     },
-  };
+  });
 }

@@ -4,6 +4,7 @@ import { assertZone } from './days.js';
 import { requestJson, type HttpResponse, type RetryPolicy, type Verdict } from './http.js';
 import type { AdAccountInfo, AdReportRow, AdsConnector } from './types.js';
 import { countOf, decimalToMicros } from './values.js';
+import { assertNewCursor, refuseUnexpectedResponses } from './refuse.js';
 
 /**
  * Meta Marketing API insights: `GET /{version}/act_{id}/insights?level=campaign&time_increment=1&time_range=…`
@@ -102,7 +103,7 @@ export function createMetaAdsConnector(config: MetaAdsConfig): AdsConnector {
     );
   }
 
-  return {
+  return refuseUnexpectedResponses({
     platform: 'facebook',
 
     async accountInfo(accountId: string): Promise<AdAccountInfo> {
@@ -123,6 +124,7 @@ export function createMetaAdsConnector(config: MetaAdsConfig): AdsConnector {
       );
       url.searchParams.set('limit', String(config.pageSize ?? 500));
       const out: AdReportRow[] = [];
+      const seen = new Set<string>();
       for (;;) {
         const page = insightsPage.parse(await get(account.accountId, url));
         for (const raw of page.data) {
@@ -146,9 +148,10 @@ export function createMetaAdsConnector(config: MetaAdsConfig): AdsConnector {
         }
         const after = page.paging?.cursors?.after;
         if (page.paging?.next === undefined || after === undefined) break;
+        assertNewCursor(seen, after, 'facebook', account.accountId);
         url.searchParams.set('after', after);
       }
       return out;
     },
-  };
+  });
 }

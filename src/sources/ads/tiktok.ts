@@ -5,6 +5,8 @@ import { assertZone, chunkDays, dayRange } from './days.js';
 import { requestJson, type HttpResponse, type RetryPolicy, type Verdict } from './http.js';
 import type { AdAccountInfo, AdReportRow, AdsConnector } from './types.js';
 import { countOf, decimalToMicros } from './values.js';
+import { AdsApiError } from './errors.js';
+import { refuseUnexpectedResponses } from './refuse.js';
 
 /**
  * TikTok API for Business: the synchronous integrated report `GET /open_api/v1.3/report/integrated/get/`
@@ -24,6 +26,8 @@ export interface TikTokAdsConfig {
 }
 
 const MAX_DAYS_PER_REQUEST = 30;
+/** Pages read per window at most (page_size 1000: a million campaign-days); more means a broken page_info. */
+const MAX_PAGES = 1000;
 const envelope = z.object({ code: z.number(), message: z.string().optional(), data: z.unknown().optional() });
 const reportData = z.object({
   list: z.array(
@@ -76,7 +80,7 @@ export function createTikTokAdsConnector(config: TikTokAdsConfig): AdsConnector 
     return envelope.parse(body).data;
   }
 
-  return {
+  return refuseUnexpectedResponses({
     platform: 'tiktok',
 
     async accountInfo(accountId: string): Promise<AdAccountInfo> {
@@ -115,6 +119,15 @@ export function createTikTokAdsConnector(config: TikTokAdsConfig): AdsConnector 
             }),
           );
           totalPages = data.page_info.total_page;
+          if (totalPages > MAX_PAGES)
+            throw new AdsApiError(
+              `report claims ${totalPages} pages (at most ${MAX_PAGES} are read)`,
+              {
+                platform: 'tiktok',
+                accountId: account.accountId,
+              },
+              { retryable: false },
+            );
           for (const r of data.list) {
             const m = r.metrics;
             out.push({
@@ -136,5 +149,5 @@ export function createTikTokAdsConnector(config: TikTokAdsConfig): AdsConnector 
       }
       return out;
     },
-  };
+  });
 }

@@ -6,6 +6,7 @@ import { oauth1Header } from './oauth1.js';
 import type { AdAccountInfo, AdReportRow, AdsConnector } from './types.js';
 import { addMicros, countOf, microsOf } from './values.js';
 import { runStatsJobs, X_ASYNC_MAX_DAYS, type XAsyncStatsOptions } from './twitter-async.js';
+import { assertNewCursor, refuseUnexpectedResponses } from './refuse.js';
 
 /**
  * X (Twitter) Ads API, synchronous analytics: `GET /{v}/stats/accounts/:id?entity=CAMPAIGN&entity_ids=…`
@@ -106,6 +107,7 @@ export function createXAdsConnector(config: XAdsConfig): AdsConnector {
 
   async function campaigns(accountId: string): Promise<Map<string, string | null>> {
     const names = new Map<string, string | null>();
+    const seen = new Set<string>();
     let cursor: string | undefined;
     do {
       const params: Record<string, string> = { count: '1000', with_deleted: 'true' };
@@ -113,11 +115,12 @@ export function createXAdsConnector(config: XAdsConfig): AdsConnector {
       const page = campaignsBody.parse(await get(accountId, `/accounts/${accountId}/campaigns`, params));
       for (const c of page.data) names.set(c.id, c.name ?? null);
       cursor = page.next_cursor ?? undefined;
+      assertNewCursor(seen, cursor, 'twitter', accountId);
     } while (cursor !== undefined);
     return names;
   }
 
-  return {
+  return refuseUnexpectedResponses({
     platform: 'twitter',
 
     async accountInfo(accountId: string): Promise<AdAccountInfo> {
@@ -215,5 +218,5 @@ export function createXAdsConnector(config: XAdsConfig): AdsConnector {
       });
       return [...acc.values()];
     },
-  };
+  });
 }

@@ -56,38 +56,59 @@ const PG_EPOCH_MICROS = 946_684_800_000_000n;
 function commitTimeText(pgMicros: bigint): string {
   const micros = pgMicros + PG_EPOCH_MICROS;
   const millis = micros / 1000n;
-  const iso = new Date(Number(millis)).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
+  const date = new Date(Number(millis));
+  const year = date.getUTCFullYear();
+  if (Number.isNaN(year) || year < 1 || year > 9999)
+    throw new Error(`pgoutput: commit time ${pgMicros} µs is out of range`);
+  const iso = date.toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
   const sub = Number(((micros % 1000n) + 1000n) % 1000n);
   return `${iso.slice(0, 23)}${String(sub).padStart(3, '0')}Z`;
 }
 
+/**
+ * Reads a pgoutput message. Every read is bounds-checked: a truncated or corrupt message is refused with a
+ * `pgoutput:` reason naming the byte, never read past its end (a Buffer would throw a RangeError there, or cut a
+ * text value short without a word).
+ */
 class Reader {
   pos = 0;
   constructor(readonly buf: Buffer) {}
+  private need(n: number, what: string): void {
+    if (n < 0 || this.pos + n > this.buf.length)
+      throw new Error(
+        `pgoutput: message truncated: ${what} needs ${n} byte(s) at byte ${this.pos} of ${this.buf.length}`,
+      );
+  }
   u8(): number {
+    this.need(1, 'a byte');
     return this.buf[this.pos++] as number;
   }
   i16(): number {
+    this.need(2, 'an int16');
     const v = this.buf.readInt16BE(this.pos);
     this.pos += 2;
     return v;
   }
   u32(): number {
+    this.need(4, 'an int32');
     const v = this.buf.readUInt32BE(this.pos);
     this.pos += 4;
     return v;
   }
   i32(): number {
+    this.need(4, 'an int32');
     const v = this.buf.readInt32BE(this.pos);
     this.pos += 4;
     return v;
   }
   u64(): bigint {
+    this.need(8, 'an int64');
     const v = this.buf.readBigUInt64BE(this.pos);
     this.pos += 8;
     return v;
   }
   i64(): bigint {
+    this.need(8, 'an int64');
     const v = this.buf.readBigInt64BE(this.pos);
     this.pos += 8;
     return v;
@@ -100,9 +121,19 @@ class Reader {
     return s;
   }
   text(length: number): string {
+    this.need(length, 'a value');
     const s = this.buf.toString('utf8', this.pos, this.pos + length);
     this.pos += length;
     return s;
+  }
+  skip(length: number): void {
+    this.need(length, 'a value');
+    this.pos += length;
+  }
+  /** A row message must end where its last column does: trailing bytes mean it was not read as sent. */
+  end(what: string): void {
+    if (this.pos !== this.buf.length)
+      throw new Error(`pgoutput: ${what} has ${this.buf.length - this.pos} trailing byte(s)`);
   }
 }
 
@@ -169,6 +200,7 @@ export class PgOutputDecoder implements LogicalDecoder {
         const rel = this.relation(r.u32());
         expect(r.u8(), 'N', 'INSERT');
         this.change({ action: 'I', schema: rel.schema, table: rel.table, row: tuple(r, rel, false) });
+        r.end('INSERT');
         return undefined;
       }
       case 'U': {
@@ -184,6 +216,7 @@ export class PgOutputDecoder implements LogicalDecoder {
         }
         if (flag !== 'N') throw new Error(`pgoutput: UPDATE with tuple marker ${flag}`);
         const row = tuple(r, rel, false);
+        r.end('UPDATE');
         let oldRow: LogicalImage | undefined;
         if (old && row.names.length < rel.names.length) {
           const end = r.pos;
@@ -210,6 +243,7 @@ export class PgOutputDecoder implements LogicalDecoder {
           table: rel.table,
           old: tuple(r, rel, flag === 'K'),
         });
+        r.end('DELETE');
         return undefined;
       }
       case 'T': {
@@ -254,8 +288,7 @@ function skipTuple(r: Reader): void {
   const n = r.i16();
   for (let i = 0; i < n; i++) {
     if (r.u8() !== 0x74) continue; // 't' has a length and text; 'n' and 'u' nothing
-    const length = r.i32();
-    r.pos += length;
+    r.skip(r.i32());
   }
 }
 
@@ -272,7 +305,7 @@ function expect(byte: number, want: string, what: string): void {
  */
 function tuple(r: Reader, rel: Relation, keyOnly: boolean): LogicalImage {
   const n = r.i16();
-  if (n > rel.names.length)
+  if (n < 0 || n > rel.names.length)
     throw new Error(`pgoutput: tuple of ${rel.table} has ${n} columns, relation ${rel.names.length}`);
   const values = new Array<string | null>(n);
   let complete = n === rel.names.length && !keyOnly;

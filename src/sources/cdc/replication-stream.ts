@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { LogicalDecoder, LogicalTransaction } from './logical.js';
 import { parsePgLsn, type Lsn } from './lsn.js';
 import { PgOutputDecoder, pgoutputOptions } from './pgoutput.js';
+import { ReplicationQuery } from './replication-query.js';
 import { addTablesOption, Wal2JsonDecoder, WAL2JSON_OPTIONS } from './wal2json.js';
 
 /**
@@ -49,6 +50,8 @@ export function startReplicationSql(
 
 export class ReplicationStream {
   private client: pg.Client | undefined;
+  /** The running START_REPLICATION (a Submittable: frames in, status updates out, no private pg fields). */
+  private query: ReplicationQuery | undefined;
   private readonly ready: LogicalTransaction[] = [];
   private readyChanges = 0;
   private readonly decoder: LogicalDecoder;
@@ -110,20 +113,24 @@ export class ReplicationStream {
     client.on('error', (e: Error) => this.fail(e));
     await client.connect();
     this.client = client;
-    const con = (client as unknown as { connection: PgConnection }).connection;
-    con.on('copyData', (msg: { chunk: Buffer }) => this.onFrame(msg.chunk));
     await new Promise<void>((resolve, reject) => {
-      con.once('replicationStart', () => resolve());
+      const sql = startReplicationSql(
+        this.opts.slot,
+        this.opts.tables,
+        this.opts.plugin,
+        this.opts.publication,
+      );
       // The query only ends when the stream does (an error, the server going away, or our close).
-      client
-        .query(startReplicationSql(this.opts.slot, this.opts.tables, this.opts.plugin, this.opts.publication))
-        .then(
-          () => this.fail(new Error('replication stream ended')),
-          (e: Error) => {
-            this.fail(e);
-            reject(e);
+      this.query = client.query(
+        new ReplicationQuery(sql, {
+          started: resolve,
+          frame: (chunk) => this.onFrame(chunk),
+          ended: (e) => {
+            this.fail(e ?? new Error('replication stream ended'));
+            if (e) reject(e);
           },
-        );
+        }),
+      );
     });
   }
 
@@ -160,7 +167,7 @@ export class ReplicationStream {
     for (const tx of out) this.readyChanges -= tx.changes.length + 1;
     if (this.paused && this.readyChanges < this.opts.maxBufferedChanges / 2) {
       this.paused = false;
-      this.socket()?.resume();
+      this.query?.resume();
     }
     return out;
   }
@@ -174,7 +181,9 @@ export class ReplicationStream {
 
   async close(): Promise<void> {
     const c = this.client;
+    const q = this.query;
     this.client = undefined;
+    this.query = undefined;
     this.ready.length = 0;
     this.readyChanges = 0;
     this.decoder.reset();
@@ -182,7 +191,7 @@ export class ReplicationStream {
     this.serverSent = 0n;
     if (!c) return;
     // The last status update is written before Terminate, and the walsender reads them in order.
-    if (this.confirmed > 0n) this.status(false, c);
+    if (this.confirmed > 0n) this.status(false, q);
     await c.end().catch(() => undefined);
   }
 
@@ -212,12 +221,12 @@ export class ReplicationStream {
     this.readyChanges += tx.changes.length + 1;
     if (!this.paused && this.readyChanges >= this.opts.maxBufferedChanges) {
       this.paused = true;
-      this.socket()?.pause();
+      this.query?.pause();
     }
   }
 
-  private status(replyRequested: boolean, client = this.client): void {
-    if (!client) return;
+  private status(replyRequested: boolean, query = this.query): void {
+    if (!query) return;
     const buf = Buffer.alloc(34);
     buf[0] = 0x72; // 'r'
     buf.writeBigUInt64BE(this.confirmed, 1);
@@ -225,13 +234,7 @@ export class ReplicationStream {
     buf.writeBigUInt64BE(this.confirmed, 17);
     buf.writeBigInt64BE(BigInt(Date.now() - PG_EPOCH_MS) * 1000n, 25);
     buf[33] = replyRequested ? 1 : 0;
-    (client as unknown as { connection: PgConnection }).connection.sendCopyFromChunk(buf);
-  }
-
-  private socket(): { pause(): void; resume(): void } | undefined {
-    return this.client
-      ? (this.client as unknown as { connection: PgConnection }).connection.stream
-      : undefined;
+    query.send(buf);
   }
 
   private fail(e: Error): void {
@@ -245,12 +248,4 @@ export class ReplicationStream {
     this.waiters = [];
     for (const f of w) f();
   }
-}
-
-/** The parts of node-postgres' (undocumented but stable) Connection that the replication protocol needs. */
-interface PgConnection {
-  on(event: 'copyData', fn: (msg: { chunk: Buffer }) => void): void;
-  once(event: 'replicationStart', fn: () => void): void;
-  sendCopyFromChunk(chunk: Buffer): void;
-  readonly stream: { pause(): void; resume(): void };
 }

@@ -46,6 +46,13 @@ export interface Wal2JsonColumn {
   readonly value?: string | number | boolean | null;
 }
 
+/** A column value as wal2json prints it: text, a (quoted) number, a boolean, or null / absent. */
+function scalar(v: unknown): boolean {
+  return (
+    v === undefined || v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+  );
+}
+
 // Column lists are checked by hand (hot path: a zod object per value cost ~10 µs per change).
 const columns = z.array(z.unknown()).check((ctx) => {
   for (const c of ctx.value) {
@@ -54,7 +61,8 @@ const columns = z.array(z.unknown()).check((ctx) => {
       typeof col !== 'object' ||
       col === null ||
       typeof col.name !== 'string' ||
-      typeof col.typeoid !== 'number'
+      typeof col.typeoid !== 'number' ||
+      !scalar(col.value)
     ) {
       ctx.issues.push({ code: 'custom', message: `bad column ${JSON.stringify(c)}`, input: c });
       return;
@@ -156,8 +164,8 @@ function looksLikeChange(j: unknown): j is Wal2JsonChange {
   const ok = (cols: unknown) =>
     Array.isArray(cols) &&
     cols.every(
-      (c: { name?: unknown; typeoid?: unknown } | null) =>
-        typeof c?.name === 'string' && typeof c.typeoid === 'number',
+      (c: { name?: unknown; typeoid?: unknown; value?: unknown } | null) =>
+        typeof c?.name === 'string' && typeof c.typeoid === 'number' && scalar(c.value),
     );
   if (a === 'D') return ok(m['identity']);
   return ok(m['columns']) && (m['identity'] === undefined || ok(m['identity']));

@@ -1,14 +1,18 @@
 import { isoFromMicros, snapshotSeq } from '../cdc/canonical.js';
 import type { ChangeRecord } from '../cdc/change.js';
+import { SourceConfigError } from '../cdc/errors.js';
 import { lsnHex } from '../cdc/lsn.js';
 import type { PiiPolicy } from '../pii.js';
 import type { ChangeOp, QuarantinedRecord, RawColumn, RawValue } from '../types.js';
 import {
+  DECLARED_TYPE_NAMES,
+  declaredSchema,
   decodeConnectValue,
   inferRawType,
   rawTypeOfSchema,
   UNAVAILABLE_VALUE,
   type ConnectSchema,
+  type DeclaredColumnTypes,
 } from './connect.js';
 import { normaliseEvent, type DebeziumEvent } from './events.js';
 
@@ -49,6 +53,13 @@ export interface DecoderStats {
   quarantined: number;
 }
 
+interface Image {
+  readonly columns: RawColumn[];
+  readonly values: Record<string, RawValue>;
+}
+
+type ChangeEvent = Extract<DebeziumEvent, { kind: 'change' }>;
+
 interface Pending {
   readonly txid: number;
   readonly commitMicros: bigint;
@@ -65,18 +76,40 @@ export class DebeziumDecoder {
   private readonly quarantined: QuarantinedRecord[] = [];
   private readonly tables: ReadonlySet<string> | undefined;
   private readonly columnCache = new Map<string, RawColumn[]>();
+  private readonly declared: ReadonlyMap<string, ConnectSchema>;
 
+  /**
+   * `columnTypes` types the columns of events without schemas (`table.column` or `column`, as PII rules):
+   * see `DeclaredColumnTypes`. A spelling that is not a declared type fails here, at start-up.
+   */
   constructor(
     readonly source: string,
     private readonly pii: PiiPolicy,
-    opts: { tables?: readonly string[] } = {},
+    opts: { tables?: readonly string[]; columnTypes?: DeclaredColumnTypes } = {},
   ) {
     this.tables = opts.tables ? new Set(opts.tables.map((t) => t.split('.').pop() ?? t)) : undefined;
+    const declared = new Map<string, ConnectSchema>();
+    for (const [column, spec] of Object.entries(opts.columnTypes ?? {})) {
+      const schema = declaredSchema(spec);
+      if (!schema) {
+        throw new SourceConfigError(
+          source,
+          `column type of ${column} must be one of ${DECLARED_TYPE_NAMES.join(', ')}; got ${JSON.stringify(spec)}`,
+        );
+      }
+      declared.set(column, schema);
+    }
+    this.declared = declared;
   }
 
   /** Where the held-back transaction starts (undefined when nothing is held back). */
   get pendingOrigin(): string | undefined {
     return this.pending?.origin;
+  }
+
+  /** Changes decoded into the held-back transaction, waiting for its commit position. */
+  get pendingChanges(): number {
+    return this.pending?.build.length ?? 0;
   }
 
   /** True when the held-back transaction has rows (not only messages). */
@@ -131,9 +164,10 @@ export class DebeziumDecoder {
         this.quarantine(input, 'snapshot event without source.lsn');
         return [];
       }
-      const record = this.record(event, table ?? '', 'r', lsnHex(event.lsn), null, commitMicros, input);
+      const image = this.decodeImage(table ?? '', event, input);
       if (event.lastSnapshot) this.advance(isoFromMicros(commitMicros));
-      return [record];
+      if (!image) return [];
+      return [this.record(event, table ?? '', 'r', lsnHex(event.lsn), null, commitMicros, input, image)];
     }
     const out: ChangeRecord[] = [];
     const continues = this.pending !== undefined && event.txid !== null && this.pending.txid === event.txid;
@@ -150,10 +184,14 @@ export class DebeziumDecoder {
     }
     this.pending ??= this.open(event.txid, commitMicros, input.origin);
     const pending = this.pending;
+    // The position is taken even when the event is quarantined: after a fix, its replay lands on the key it
+    // would have had, and its neighbours' keys do not depend on it.
     const seq = pending.data++;
     if (event.lsn !== undefined && event.lsn > pending.maxLsn) pending.maxLsn = event.lsn;
+    const image = this.decodeImage(table ?? '', event, input);
+    if (!image) return out;
     pending.build.push((lsn) =>
-      this.record(event, table ?? '', event.op as ChangeOp, lsn, seq, commitMicros, input),
+      this.record(event, table ?? '', event.op as ChangeOp, lsn, seq, commitMicros, input, image),
     );
     return out;
   }
@@ -190,16 +228,26 @@ export class DebeziumDecoder {
     if (!this.resolvedUpTo || iso > this.resolvedUpTo) this.resolvedUpTo = iso;
   }
 
+  /** The event's row decoded now, so a value that cannot be read quarantines this event alone. */
+  private decodeImage(table: string, e: ChangeEvent, input: DebeziumInput): Image | undefined {
+    try {
+      return this.image(table, e);
+    } catch (err) {
+      this.quarantine(input, `undecodable value: ${err instanceof Error ? err.message : String(err)}`, table);
+      return undefined;
+    }
+  }
+
   private record(
-    e: Extract<DebeziumEvent, { kind: 'change' }>,
+    e: ChangeEvent,
     table: string,
     op: ChangeOp,
     lsn: string,
     seq: number | null,
     commitMicros: bigint,
     input: DebeziumInput,
+    { columns, values }: Image,
   ): ChangeRecord {
-    const { columns, values } = this.image(table, e);
     const finalSeq = seq ?? snapshotSeq(this.pii.values(table, values));
     return {
       table,
@@ -216,10 +264,8 @@ export class DebeziumDecoder {
     };
   }
 
-  private image(
-    table: string,
-    e: Extract<DebeziumEvent, { kind: 'change' }>,
-  ): { columns: RawColumn[]; values: Record<string, RawValue> } {
+  /** Throws `<table>.<column>: <what was wrong>` for a value its schema (or declared type) cannot read. */
+  private image(table: string, e: ChangeEvent): Image {
     const values: Record<string, RawValue> = {};
     if (!e.row) return { columns: [], values };
     if (e.columns) {
@@ -227,18 +273,38 @@ export class DebeziumDecoder {
         const name = f.field ?? '';
         let v = e.row[name];
         if (isUnavailable(v) && e.before && e.before[name] !== undefined) v = e.before[name]; // unchanged TOAST
-        values[name] = isUnavailable(v) ? null : decodeConnectValue(f, v);
+        values[name] = isUnavailable(v) ? null : this.decodeColumn(table, name, f, v);
       }
       return { columns: this.columns(table, e.columns), values };
     }
     const columns: RawColumn[] = [];
     for (const [name, v] of Object.entries(e.row)) {
+      const declared = this.declared.get(`${table}.${name}`) ?? this.declared.get(name);
+      if (declared) {
+        columns.push({ name, type: rawTypeOfSchema(declared) });
+        values[name] = isUnavailable(v) ? null : this.decodeColumn(table, name, declared, v);
+        continue;
+      }
       const type = inferRawType(v);
       if (!type) continue; // a null without a schema: untyped, and NULL anyway
       columns.push({ name, type });
       values[name] = decodeConnectValue(undefined, v);
     }
     return { columns, values };
+  }
+
+  private decodeColumn(table: string, column: string, schema: ConnectSchema, v: unknown): RawValue {
+    try {
+      return decodeConnectValue(schema, v);
+    } catch (e) {
+      // The reason quotes the bad value, unless the column is PII (the reason is stored in quarantine).
+      const detail = this.pii.action(table, column)
+        ? `not a valid ${schema.name ?? schema.type} (value withheld: PII column)`
+        : e instanceof Error
+          ? e.message
+          : String(e);
+      throw new Error(`${table}.${column}: ${detail}`, { cause: e });
+    }
   }
 
   private columns(table: string, fields: readonly ConnectSchema[]): RawColumn[] {
@@ -264,13 +330,13 @@ export class DebeziumDecoder {
     return JSON.stringify(walk(input.value));
   }
 
-  private quarantine(input: DebeziumInput, reason: string): void {
+  private quarantine(input: DebeziumInput, reason: string, table = '*'): void {
     this.stats.quarantined++;
     // An input we could not read may hold PII in clear; with PII rules on, keep only its fingerprint.
     const raw =
       this.pii.active && input.parseError !== undefined
         ? `<unparsed, ${input.text.length} bytes>`
-        : this.redact('*', input);
+        : this.redact(table, input);
     this.quarantined.push({ source: this.source, origin: input.origin, reason, raw });
   }
 }

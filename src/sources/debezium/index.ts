@@ -11,5 +11,5 @@ export { DebeziumStream, debeziumInput } from './stream.js';
 export type { DebeziumResult, DebeziumSourceOptions } from './stream.js';
 export { DebeziumEncoder } from './encode.js';
 export type { EncodedEvent, EncoderOptions, SnapshotColumn } from './encode.js';
-export { decodeConnectValue, rawTypeOfSchema, unscaledFromBase64 } from './connect.js';
-export type { ConnectSchema } from './connect.js';
+export { decodeConnectValue, declaredSchema, rawTypeOfSchema, unscaledFromBase64 } from './connect.js';
+export type { ConnectSchema, DeclaredColumnTypes } from './connect.js';

@@ -3,6 +3,7 @@ import { ChangeLander, type SourceLogger } from '../cdc/lander.js';
 import { PiiPolicy, type PiiRules } from '../pii.js';
 import type { CdcSink } from '../sinks/types.js';
 import type { WatermarkReport } from '../types.js';
+import type { DeclaredColumnTypes } from './connect.js';
 import { DebeziumDecoder, type DebeziumInput } from './decoder.js';
 
 /**
@@ -16,6 +17,12 @@ export interface DebeziumSourceOptions {
   /** Only these tables (unqualified or schema.table); default every table in the stream. */
   readonly tables?: readonly string[];
   readonly pii?: PiiRules;
+  /**
+   * Types of columns for events without schemas (`schemas.enable=false`), by `table.column` or `column`:
+   * `decimal(2)`, `timestamp(us)`, … (DeclaredColumnTypes). Without one, a schema-less value's type is
+   * guessed from its JSON type, and a base64 decimal would land as text.
+   */
+  readonly columnTypes?: DeclaredColumnTypes;
   /** HMAC key for `hash` rules; default $TESSERA_PII_KEY. */
   readonly piiKey?: string;
   readonly logger?: SourceLogger;
@@ -50,7 +57,10 @@ export class DebeziumStream {
     readonly opts: DebeziumSourceOptions,
   ) {
     const pii = PiiPolicy.create(opts.source, opts.pii ?? {}, opts.piiKey);
-    this.decoder = new DebeziumDecoder(opts.source, pii, opts.tables ? { tables: opts.tables } : {});
+    this.decoder = new DebeziumDecoder(opts.source, pii, {
+      ...(opts.tables ? { tables: opts.tables } : {}),
+      ...(opts.columnTypes ? { columnTypes: opts.columnTypes } : {}),
+    });
     this.lander = new ChangeLander(opts.source, sink, pii, opts.logger);
     this.batchSize = opts.batchSize ?? 10_000;
   }

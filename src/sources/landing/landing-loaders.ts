@@ -6,7 +6,7 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { Engine } from '../../engines/index.js';
 import { AD_REPORTS_TABLE, adPartitionKey, EngineAdReportStore, type AdReportRow } from '../ads/index.js';
-import { readDebeziumFolder } from '../debezium/index.js';
+import { readDebeziumFolder, type DeclaredColumnTypes } from '../debezium/index.js';
 import { FX_RATES_TABLE, ingestFxFile } from '../fx/index.js';
 import type { PiiRules } from '../pii.js';
 import { EngineRawSink } from '../sinks/index.js';
@@ -50,6 +50,8 @@ export interface LandingOptions {
   /** PII rules per OLTP database, e.g. { user_db: { email: 'hash', phone: 'hash' } }. */
   readonly pii?: Readonly<Record<string, PiiRules>>;
   readonly piiKey?: string;
+  /** Declared column types per OLTP database, for Debezium files written without schemas (DeclaredColumnTypes). */
+  readonly columnTypes?: Readonly<Record<string, DeclaredColumnTypes>>;
   readonly allowedLatenessMinutes?: number;
 }
 
@@ -74,8 +76,8 @@ function loader(
   return {
     land,
     async ingest(req) {
-      const { watermark } = await land(req.heartbeat);
-      return report(req, watermark);
+      const { watermark, quarantined } = await land(req.heartbeat);
+      return { ...(await report(req, watermark)), quarantined };
     },
   };
 }
@@ -90,6 +92,7 @@ function debeziumLoader(o: LandingOptions, db: string): SourceLoader {
           source: db,
           ...(o.pii?.[db] ? { pii: o.pii[db] } : {}),
           ...(o.piiKey ? { piiKey: o.piiKey } : {}),
+          ...(o.columnTypes?.[db] ? { columnTypes: o.columnTypes[db] } : {}),
         })
       : undefined;
     heartbeat();
@@ -145,6 +148,8 @@ function snowplowLoader(o: LandingOptions): SourceLoader {
         landed += r.inserted;
         quarantined += r.quarantined;
         r.reopenedHours.forEach((h) => reopened.add(h));
+        // Only malformed lines: the file does not vouch for its hour (landing-files.ts).
+        return { rejected: r.parsed === 0 && r.quarantined > 0 };
       },
       heartbeat,
     );

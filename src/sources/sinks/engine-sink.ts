@@ -130,9 +130,16 @@ export class EngineRawSink implements CdcSink {
     if (!existing) {
       const defs = columns.map((c) => `${q(c.name)} ${DUCK[c.type]}`);
       const pk = dedupeKey.length > 0 ? `, PRIMARY KEY (${dedupeKey.map(q).join(', ')})` : '';
-      await this.engine.execute(
-        `CREATE SCHEMA IF NOT EXISTS ${q(ref.schema)}; CREATE TABLE IF NOT EXISTS ${ref.sql} (${defs.join(', ')}${pk})`,
-      );
+      try {
+        await this.engine.execute(
+          `CREATE SCHEMA IF NOT EXISTS ${q(ref.schema)}; CREATE TABLE IF NOT EXISTS ${ref.sql} (${defs.join(', ')}${pk})`,
+        );
+      } catch (e) {
+        // Two writers creating it at once (two Kafka partitions' first batches): DuckDB fails the later
+        // transaction with a catalog write-write conflict. The table the other created is as good as ours.
+        if (!(await this.describe(table))) throw e;
+        return this.ensureTable(table, columns, dedupeKey);
+      }
     } else {
       const plan = planDrift(existing, columns);
       const bad = plan.incompatible[0];

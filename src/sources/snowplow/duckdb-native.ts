@@ -292,6 +292,7 @@ export async function ingestSnowplowFileNative(
   const hours = observeNativeLanding(res, loader, stream);
   return {
     lines: res.lines ?? (await countLines(engine, file)),
+    parsed: Number(res.parsed),
     inserted: Number(res.inserted),
     quarantined: Number(res.quarantined),
     ...hours,

@@ -19,6 +19,8 @@ export interface SnowplowFileOptions {
 
 export interface SnowplowFileSummary {
   readonly lines: number;
+  /** Lines that parsed into an event (landed now, or duplicates of events already landed). */
+  readonly parsed: number;
   readonly inserted: number;
   readonly quarantined: number;
   readonly touchedHours: readonly string[];
@@ -37,6 +39,7 @@ export async function ingestSnowplowFile(
 
   let lineNo = 0;
   let inserted = 0;
+  let parsed = 0;
   let quarantined = 0;
   const hours = new Set<string>();
   const reopened = new Set<string>();
@@ -46,6 +49,7 @@ export async function ingestSnowplowFile(
     const res = await options.loader.load(batch);
     batch = [];
     inserted += res.inserted;
+    parsed += res.parsed;
     quarantined += res.quarantined;
     res.touchedHours.forEach((h) => hours.add(h));
     res.reopenedHours.forEach((h) => reopened.add(h));
@@ -61,6 +65,7 @@ export async function ingestSnowplowFile(
   await flush();
   return {
     lines: lineNo,
+    parsed,
     inserted,
     quarantined,
     touchedHours: [...hours].sort(),

@@ -189,8 +189,8 @@ export function createSnowplowKafkaLoader(options: SnowplowKafkaLoaderOptions): 
     async ingest(req): Promise<IngestResult> {
       if (!req.window) throw new Error(`${req.assetKey}: the Snowplow loader needs hourly partitions`);
       const w = req.window;
-      await serialized(() => pass(req.heartbeat));
-      return snowplowWindowStats(options.engine, w, report());
+      const s = await serialized(() => pass(req.heartbeat));
+      return { ...(await snowplowWindowStats(options.engine, w, report())), quarantined: s.quarantined };
     },
 
     land(heartbeat): Promise<LandResult> {

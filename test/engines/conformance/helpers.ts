@@ -36,6 +36,16 @@ export function useEngine(factory: TestEngineFactory): {
   };
 }
 
+/**
+ * The last step a replace passes before its rows commit, where a crash must leave the old partition.
+ * DuckDB deletes and inserts in one transaction: 'deleted' lies between the two. Trino's replace is one
+ * MERGE statement (one Iceberg commit): there is no state between delete and insert, so its last point
+ * before the commit is 'evolved'.
+ */
+export function lastStepBeforeCommit(engineType: string): string {
+  return engineType === 'trino' ? 'evolved' : 'deleted';
+}
+
 type Cell = string | number | boolean | null;
 
 /** Portable `SELECT * FROM (VALUES ...)` with explicit column types (first row decides nothing). */

@@ -60,7 +60,8 @@ export interface AdsApiFakes {
   close(): Promise<void>;
 }
 
-const CREDENTIALS = {
+/** Exported for the secrets test, which checks that none of them leaks anywhere. */
+export const FAKE_API_CREDENTIALS = {
   TESSERA_GOOGLE_ADS_DEVELOPER_TOKEN: 'fake-google-developer-token',
   TESSERA_GOOGLE_ADS_ACCESS_TOKEN: 'fake-google-access-token',
   TESSERA_META_ACCESS_TOKEN: 'fake-meta-access-token',
@@ -90,25 +91,28 @@ export async function startAdsApiFakes(options: AdsApiFakesOptions): Promise<Ads
       google: await track(
         startFakeGoogleAds({
           accounts: accounts.google,
-          accessToken: CREDENTIALS.TESSERA_GOOGLE_ADS_ACCESS_TOKEN,
-          developerToken: CREDENTIALS.TESSERA_GOOGLE_ADS_DEVELOPER_TOKEN,
+          accessToken: FAKE_API_CREDENTIALS.TESSERA_GOOGLE_ADS_ACCESS_TOKEN,
+          developerToken: FAKE_API_CREDENTIALS.TESSERA_GOOGLE_ADS_DEVELOPER_TOKEN,
           ...(page !== undefined ? { pageSize: page } : {}),
         }),
       ),
       facebook: await track(
-        startFakeMetaAds({ accounts: accounts.facebook, accessToken: CREDENTIALS.TESSERA_META_ACCESS_TOKEN }),
+        startFakeMetaAds({
+          accounts: accounts.facebook,
+          accessToken: FAKE_API_CREDENTIALS.TESSERA_META_ACCESS_TOKEN,
+        }),
       ),
       tiktok: await track(
         startFakeTikTokAds({
           accounts: accounts.tiktok,
-          accessToken: CREDENTIALS.TESSERA_TIKTOK_ACCESS_TOKEN,
+          accessToken: FAKE_API_CREDENTIALS.TESSERA_TIKTOK_ACCESS_TOKEN,
         }),
       ),
       twitter: await track(
         startFakeXAds({
           accounts: accounts.twitter,
-          consumerKey: CREDENTIALS.TESSERA_X_ADS_CONSUMER_KEY,
-          accessToken: CREDENTIALS.TESSERA_X_ADS_ACCESS_TOKEN,
+          consumerKey: FAKE_API_CREDENTIALS.TESSERA_X_ADS_CONSUMER_KEY,
+          accessToken: FAKE_API_CREDENTIALS.TESSERA_X_ADS_ACCESS_TOKEN,
           ...(page !== undefined ? { campaignsPageSize: page, jobsPageSize: page } : {}),
         }),
       ),
@@ -120,7 +124,7 @@ export async function startAdsApiFakes(options: AdsApiFakesOptions): Promise<Ads
         tiktok: servers.tiktok.url,
         twitter: servers.twitter.url,
       },
-      env: { ...CREDENTIALS },
+      env: { ...FAKE_API_CREDENTIALS },
       accounts,
       accountIds: {
         google: accounts.google.map((a) => a.id),

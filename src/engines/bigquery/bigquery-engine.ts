@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import type { EngineHooks } from '../core/context.js';
+import { SqlEngine } from '../core/sql-engine.js';
+import { BigQueryClient } from './bigquery-client.js';
+import { BigQueryDialect } from './bigquery-dialect.js';
+import { startEmulator } from './bigquery-emulator.js';
+
+/**
+ * Wiring: BigQuery = the BigQuery dialect rendering, a BigQuery client running jobs (deferred DML
+ * transactions, deterministic job ids: bigquery-client.ts), SqlEngine driving.
+ *
+ * Credentials come from the environment as the Google client libraries find them (Application Default
+ * Credentials: GOOGLE_APPLICATION_CREDENTIALS, workload identity, gcloud); none are in the config. With
+ * `apiEndpoint` (the emulator) no credentials are needed.
+ */
+
+const DATASET = /^[A-Za-z_][A-Za-z0-9_]{0,1023}$/;
+
+export const bigqueryConfigSchema = z
+  .object({
+    type: z.literal('bigquery'),
+    projectId: z.string().min(1),
+    /** Where jobs run and datasets are created, e.g. 'EU', 'US', 'europe-west1'. */
+    location: z.string().min(1).default('US'),
+    /** Emulator endpoint, e.g. 'http://127.0.0.1:59050'; default: BigQuery itself. */
+    apiEndpoint: z.url().optional(),
+    /** Dataset of unqualified table names. */
+    defaultDataset: z.string().regex(DATASET, 'a BigQuery dataset name').default('tessera'),
+    /** Dataset of staging tables (created on demand; its tables expire after a day). */
+    scratchDataset: z.string().regex(DATASET, 'a BigQuery dataset name').default('tessera_scratch'),
+    /**
+     * Tests: run a private emulator from this binary for this engine instance (an empty warehouse, stopped
+     * at close); `apiEndpoint` is then its address.
+     */
+    emulatorBinary: z.string().min(1).optional(),
+  })
+  .refine((c) => c.emulatorBinary === undefined || c.apiEndpoint === undefined, {
+    message: 'give either apiEndpoint or emulatorBinary (which starts its own emulator), not both',
+    path: ['emulatorBinary'],
+  });
+export type BigQueryConfig = z.infer<typeof bigqueryConfigSchema>;
+
+export class BigQueryEngine extends SqlEngine {
+  constructor(
+    readonly client: BigQueryClient,
+    dialect: BigQueryDialect,
+    hooks?: EngineHooks,
+  ) {
+    super({ dialect, client, ...(hooks ? { hooks } : {}) });
+  }
+
+  /** Bytes a statement would scan, from a dry run (free on BigQuery; the emulator runs the query). */
+  dryRunBytes(sql: string): Promise<number> {
+    return this.client.dryRun(sql);
+  }
+}
+
+export async function createBigQueryEngine(
+  config: BigQueryConfig,
+  hooks?: EngineHooks,
+): Promise<BigQueryEngine> {
+  const parsed = bigqueryConfigSchema.parse(config);
+  const emulator = parsed.emulatorBinary
+    ? await startEmulator(parsed.emulatorBinary, parsed.projectId)
+    : undefined;
+  const apiEndpoint = emulator?.endpoint ?? parsed.apiEndpoint;
+  const client = new BigQueryClient({
+    projectId: parsed.projectId,
+    location: parsed.location,
+    scratchDataset: parsed.scratchDataset,
+    ...(apiEndpoint ? { apiEndpoint } : {}),
+    ...(emulator ? { onClose: () => emulator.stop() } : {}),
+  });
+  return new BigQueryEngine(client, new BigQueryDialect(parsed.defaultDataset, parsed.scratchDataset), hooks);
+}
+
+/** True when `engine` can estimate what a query would scan (BigQuery dry runs). */
+export function canDryRun(engine: unknown): engine is { dryRunBytes(sql: string): Promise<number> } {
+  return engine instanceof BigQueryEngine;
+}

@@ -175,7 +175,16 @@ async function main(): Promise<void> {
       try {
         const started = performance.now();
         let rows = 0;
-        for (const table of inputTables()) rows += await copyTable(duck, target, type, table);
+        for (const table of inputTables()) {
+          try {
+            rows += await copyTable(duck, target, type, table);
+          } catch (e) {
+            // The statements reading it then fail, naming the missing table.
+            console.log(
+              `  NOT COPIED ${table}: ${(e as Error).message.split('\n').slice(0, 2).join(' ').slice(0, 300)}`,
+            );
+          }
+        }
         console.log(
           `\n${type}: ${rows} input rows copied in ${((performance.now() - started) / 1000).toFixed(1)} s`,
         );
@@ -186,7 +195,9 @@ async function main(): Promise<void> {
           try {
             got = rowKeys(await target.query(renderTemplate(ENGINES[type].dialect, s.sql, ctx)));
           } catch (e) {
-            console.log(`  FAILED    ${s.name}: ${(e as Error).message.split('\n')[0]?.slice(0, 300) ?? ''}`);
+            console.log(
+              `  FAILED    ${s.name}: ${(e as Error).message.split('\n').slice(0, 2).join(' ').slice(0, 300)}`,
+            );
             continue;
           }
           if (JSON.stringify(want) === JSON.stringify(got)) {

@@ -37,10 +37,16 @@ export TESSERA_TEMPORAL_ADDRESS="127.0.0.1:${TESSERA_TEMPORAL_PORT:-7233}"
 
 # The engine servers take minutes on a fresh machine (downloads, the emulator's build) and seconds after:
 # they start in the background while lint and typecheck run, each once per test run.
+# BigQuery's tests start a private emulator each (a shared one slows with every project): they need the binary only.
 declare -A engine_pid=()
 for s in $ENGINE_SERVERS; do
-  running "$s" || started+=("$s")
-  bash "scripts/services/$s.sh" start >"$TESSERA_STATE_DIR/$s.env" 2>"$TESSERA_STATE_DIR/$s.start.log" &
+  if [[ "$s" == bigquery ]]; then
+    cmd=bin
+  else
+    cmd=start
+    running "$s" || started+=("$s")
+  fi
+  bash "scripts/services/$s.sh" "$cmd" >"$TESSERA_STATE_DIR/$s.env" 2>"$TESSERA_STATE_DIR/$s.start.log" &
   engine_pid[$s]=$!
 done
 

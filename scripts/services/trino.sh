@@ -140,7 +140,8 @@ iceberg.catalog.type=jdbc
 iceberg.jdbc-catalog.catalog-name=iceberg
 iceberg.jdbc-catalog.driver-class=org.postgresql.Driver
 iceberg.jdbc-catalog.connection-url=${TESSERA_LAKEHOUSE_JDBC_URL}
-iceberg.jdbc-catalog.default-warehouse-dir=local://${TESSERA_LAKEHOUSE_WAREHOUSE}
+# file:// rather than local://: Spark's Hadoop file system opens file:// locations only, and Trino reads both.
+iceberg.jdbc-catalog.default-warehouse-dir=file://${TESSERA_LAKEHOUSE_WAREHOUSE}
 iceberg.jdbc-catalog.schema-version=V1
 fs.native-local.enabled=true
 local.location=/

@@ -7,7 +7,7 @@ import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
 import type { AlertRouteConfig } from '../config/index.js';
 import type { AssetDefinition, Definitions } from '../dsl/index.js';
-import { DIALECTS, type Engine, type SqlDialect } from '../engines/index.js';
+import { DIALECTS, ENGINES, type Engine, type SqlDialect } from '../engines/index.js';
 import { KeyedLock } from '../engines/core/keyed-lock.js';
 import type { Ledger } from '../ledger/index.js';
 import { filterPlan, plan, splitRange, withoutInputs } from '../planner/index.js';
@@ -63,7 +63,10 @@ export function createActivities(deps: ActivityDeps): TesseraActivities {
     const name = asset.engine ?? deps.defaultEngine;
     const engine = deps.engines[name];
     if (!engine) throw new Error(`asset ${asset.key} runs on engine "${name}", which is not configured`);
-    const dialect = (DIALECTS as Record<string, SqlDialect | undefined>)[engine.name];
+    // A registered engine's own dialect (Trino, Spark, BigQuery); DIALECTS holds the render-only ones too.
+    const dialect =
+      (ENGINES as Record<string, { readonly dialect: SqlDialect } | undefined>)[engine.name]?.dialect ??
+      (DIALECTS as Record<string, SqlDialect | undefined>)[engine.name];
     if (!dialect) throw new Error(`engine "${engine.name}" has no registered dialect`);
     return { engine, dialect };
   };

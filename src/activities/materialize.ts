@@ -1,6 +1,7 @@
 import type { AssetDefinition, Definitions } from '../dsl/index.js';
 import type { Engine, PartitionSelector, WriteResult } from '../engines/index.js';
 import { renderTemplate, type SqlDialect } from '../engines/index.js';
+import { withJobScope, type JobScope } from '../engines/core/job-scope.js';
 import { stepId, type Ledger } from '../ledger/index.js';
 import type { SourceLoader } from '../sources/types.js';
 import { stepInputs } from '../planner/index.js';
@@ -160,9 +161,13 @@ export async function materializeStep(
   };
   const { engine, dialect } = await deps.engineFor(asset);
   const facts = partitionFacts(asset.partitions, step.partitionKey);
+  // One scope object for the write and the checks (the same key on every attempt, never the attempt number):
+  // engines whose work runs as remote jobs (BigQuery) derive job ids from it, so a retried activity
+  // re-attaches to the jobs its killed predecessor started, and they heartbeat through it while they poll.
+  const scope: JobScope = { key: `${runId}/${step.id}`, heartbeat: deps.heartbeat };
   let written: Written;
   try {
-    written = await write(deps, asset, facts, engine, dialect);
+    written = await withJobScope(scope, () => write(deps, asset, facts, engine, dialect));
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     await deps.ledger.recordMaterialization({
@@ -210,18 +215,20 @@ export async function materializeStep(
             }),
           }
         : declared;
-    const r = await engine.runCheck(check, table, {
-      ...(written.selector && check.type !== 'scd2_intervals' ? { partition: written.selector } : {}),
-      ...(asset.scd2
-        ? {
-            scd2: {
-              businessKey: asset.scd2.businessKey,
-              ...(asset.scd2.columnNames ? { columnNames: asset.scd2.columnNames } : {}),
-            },
-          }
-        : {}),
-      now: deps.now(),
-    });
+    const r = await withJobScope(scope, () =>
+      engine.runCheck(check, table, {
+        ...(written.selector && check.type !== 'scd2_intervals' ? { partition: written.selector } : {}),
+        ...(asset.scd2
+          ? {
+              scd2: {
+                businessKey: asset.scd2.businessKey,
+                ...(asset.scd2.columnNames ? { columnNames: asset.scd2.columnNames } : {}),
+              },
+            }
+          : {}),
+        now: deps.now(),
+      }),
+    );
     checks.push({ name: check.name, blocking: check.blocking, passed: r.passed, detail: r.detail });
     await deps.ledger.recordCheck({
       assetKey: asset.key,

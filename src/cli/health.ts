@@ -3,6 +3,7 @@
  * attempt failed (failed), the planner would rebuild it (stale), it was never built (missing), or fresh.
  */
 import type { Definitions } from '../dsl/index.js';
+import { QUARANTINED_CHECK } from '../activities/materialize.js';
 import type { Ledger } from '../ledger/index.js';
 import { partitionKeysFor, plan } from '../planner/index.js';
 import { assertCovers, planRequestFrom } from './commands/plan.js';
@@ -14,6 +15,8 @@ export interface HealthRow {
   readonly counts: Record<Health, number>;
   /** Partition key → health, in partition order (an unpartitioned asset has one cell, key ''). */
   readonly cells: Record<string, Health>;
+  /** Inputs the latest ingest pass of each partition set aside in raw.quarantine (0 when none did). */
+  readonly quarantined: number;
 }
 
 /** Health of every partition of the selected assets between `from` and `to` (dates, inclusive). */
@@ -28,10 +31,16 @@ export async function partitionHealth(
   assertCovers(defs, keys, request);
   const view = await ledger.view(keys);
   const stale = new Set(plan(defs, request, view).steps.map((s) => s.id));
-  return keys.map((key) => {
+  const rows: HealthRow[] = [];
+  for (const key of keys) {
     const cells: Record<string, Health> = {};
+    let quarantined = 0;
     for (const pk of partitionKeysFor(defs.asset(key).partitions, request.range, undefined)) {
       const latest = view.latest(key, pk);
+      // Only ingested assets record the quarantine check; their latest attempt's count is what stands.
+      if (latest && defs.asset(key).ingest)
+        for (const c of await ledger.checkResults(key, pk, latest.runId))
+          if (c.checkName === QUARANTINED_CHECK) quarantined += c.failingRows;
       cells[pk] = !latest
         ? 'missing'
         : latest.status === 'failed'
@@ -42,6 +51,7 @@ export async function partitionHealth(
     }
     const counts = { fresh: 0, stale: 0, failed: 0, missing: 0 };
     for (const h of Object.values(cells)) counts[h]++;
-    return { key, counts, cells };
-  });
+    rows.push({ key, counts, cells, quarantined });
+  }
+  return rows;
 }

@@ -48,9 +48,9 @@ export async function openPlatform(opts: {
       });
     }
   }
-  if (config.ledger.type === 'sqlite') mkdirSync(dirname(config.ledger.path), { recursive: true });
   let ledger: Ledger;
   try {
+    if (config.ledger.type === 'sqlite') mkdirSync(dirname(config.ledger.path), { recursive: true });
     ledger = await openLedger(config.ledger);
   } catch (err) {
     await closeOpened();

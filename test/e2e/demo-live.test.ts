@@ -224,7 +224,8 @@ describe('the BookMyEvent demo in live mode', () => {
           const path = join(dir, f);
           if (existsSync(path)) found.push(...leaks(`ledger ${f}`, readFileSync(path).toString('latin1')));
         }
-        const histories = await temporalLeaks(`demo-live-test-${process.pid}`);
+        // The demo runs on its own queue, `<config queue>-demo`.
+        const histories = await temporalLeaks(`demo-live-test-${process.pid}-demo`);
         expect(histories.workflows).toBeGreaterThan(10);
         found.push(...histories.leaks);
         expect(found).toEqual([]);

@@ -163,6 +163,20 @@ describe.skipIf(!BIN)('tessera plan on BigQuery (emulator)', { timeout: 180_000 
     expect(over.code).toBe(1);
     expect(over.stderr).toContain(`over the budget`);
     expect(over.stderr).toContain(`${total} bytes`);
+    // A run over budget is refused before anything starts (this config's Temporal address answers nothing).
+    const run = await cli([
+      'materialize',
+      '-s',
+      `${prefix}_facts.events_daily`,
+      '--from',
+      '2026-11-01',
+      '--to',
+      '2026-11-02',
+      '--max-bytes',
+      String(total - 1),
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('over the budget');
     const bad = await cli([...base, '--max-bytes', 'lots']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--max-bytes "lots" is not a size/);

@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../src/activities/index.js';
+import { asset, daily, defineDefinitions } from '../../src/dsl/index.js';
+import { MemoryLedger } from '../../src/ledger/index.js';
 import { withJobScope } from '../../src/engines/core/job-scope.js';
 import { BigQueryClient } from '../../src/engines/bigquery/bigquery-client.js';
 import { BigQueryDialect } from '../../src/engines/bigquery/bigquery-dialect.js';
@@ -232,22 +236,65 @@ describe.skipIf(!BIN)('BigQuery engine on the emulator', { timeout: 180_000 }, (
     expect(await c.query(`SELECT count(*) AS n FROM ${t}`)).toEqual([{ n: 2 }]);
   });
 
-  it('a retry runs a job again when the one its predecessor started failed', async () => {
-    const c = client();
-    const ds = `\`${run}_again\``;
-    await c.run(`CREATE SCHEMA IF NOT EXISTS ${ds}`);
-    await c.run(`CREATE TABLE ${ds}.\`t\` (n INT64)`);
-    await c.run(`CREATE TABLE ${ds}.\`gate\` (open BOOL)`);
-    const insert =
-      `INSERT INTO ${ds}.\`t\` (n) SELECT IF((SELECT count(*) FROM ${ds}.\`gate\`) = 0, ` +
-      `CAST(ERROR('gate closed') AS INT64), 1)`;
-    const attempt = () =>
-      withJobScope({ key: `${run}/flaky` }, () => client().job(insert, { write: true, txId: 'x_' }));
-    await expect(attempt()).rejects.toThrow(/gate closed/);
-    await c.run(`INSERT INTO ${ds}.\`gate\` (open) VALUES (TRUE)`);
-    const retry = await attempt();
-    expect(retry.attached).toBe(false);
-    expect(await c.query(`SELECT count(*) AS n FROM ${ds}.\`t\``)).toEqual([{ n: 1 }]);
+  it('the materialize activity scopes its jobs by run and step: a retry re-attaches, another run writes anew', async () => {
+    // GENERATE_UUID makes every real execution of the select visible: a re-attached job returns the rows
+    // its first execution staged, so the retry's data version equals the first attempt's.
+    const key = `${run}_act.ids`;
+    const definitions = defineDefinitions({
+      assets: [
+        asset({
+          key,
+          kind: 'custom',
+          partitions: daily({ start: '2026-11-01' }),
+          sql: 'SELECT GENERATE_UUID() AS u',
+          checks: [{ type: 'row_count', name: 'one_row', min: 1 }],
+        }),
+      ],
+    });
+    const e = await open();
+    try {
+      const acts = createActivities({
+        definitions,
+        engines: { bigquery: e },
+        defaultEngine: 'bigquery',
+        ledger: new MemoryLedger(),
+        alertRoutes: [],
+        latenessMs: 0,
+        logger: pino({ level: 'silent' }),
+      });
+      const step = {
+        id: `${key}@2026-11-02`,
+        assetKey: key,
+        partitionKey: '2026-11-02',
+        reason: 'missing' as const,
+        upstream: [],
+        inputs: [],
+      };
+      const first = await acts.materializeStep({ runId: `${run}-r1`, step, force: false });
+      // A new engine (a restarted worker remembers nothing) running the same run's step again.
+      const e2 = await open();
+      try {
+        const retried = await createActivities({
+          definitions,
+          engines: { bigquery: e2 },
+          defaultEngine: 'bigquery',
+          ledger: new MemoryLedger(),
+          alertRoutes: [],
+          latenessMs: 0,
+          logger: pino({ level: 'silent' }),
+        }).materializeStep({ runId: `${run}-r1`, step, force: false });
+        expect(first.status).toBe('success');
+        expect(retried).toMatchObject({ status: 'success', dataVersion: first.dataVersion, rowCount: 1 });
+      } finally {
+        await e2.close();
+      }
+      const other = await acts.materializeStep({ runId: `${run}-r2`, step, force: true });
+      expect(other.status).toBe('success');
+      expect(other.dataVersion).not.toBe(first.dataVersion);
+      expect(await e.query(`SELECT count(*) AS n FROM ${key}`)).toEqual([{ n: 1 }]);
+    } finally {
+      await e.close();
+    }
   });
 
   it('dry runs report bytes and change nothing', async () => {

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSparkJob, type SparkJobConfig } from '../../src/activities/spark-job.js';
 import { createSparkEngine } from '../../src/engines/spark/spark-engine.js';
@@ -49,6 +51,9 @@ describe.skipIf(!URL || !SUBMIT)('Spark jobs (spark-submit) on Iceberg', () => {
     }
     await e.execute(`DROP NAMESPACE IF EXISTS ${S}`).catch(() => undefined);
     await e.close();
+    // PURGE deletes the files, not the folders.
+    const warehouse = env['TESSERA_LAKEHOUSE_WAREHOUSE'];
+    if (warehouse) await rm(join(warehouse, S), { recursive: true, force: true });
   });
 
   it('sessionizes a day as clickstream.fct_sessions does; a retry of the step writes nothing', async () => {

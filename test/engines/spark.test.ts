@@ -37,7 +37,7 @@ describe('Spark dialect (no server)', () => {
     expect(sparkTypes.parse('ARRAY<INT>').family).toBe('nested');
   });
 
-  it('refuses SCD2 merges and flips up front, naming the flag (no request reaches a server)', async () => {
+  it('refuses SCD2 merges and publishing up front, naming the flag (no request reaches a server)', async () => {
     const e = await createSparkEngine({ type: 'spark', url: 'http://127.0.0.1:9' });
     const merge = e.mergeScd2FromSnapshot({
       target: 'core.dim_users',
@@ -48,6 +48,9 @@ describe('Spark dialect (no server)', () => {
     });
     await expect(merge).rejects.toBeInstanceOf(UnsupportedFeatureError);
     await expect(merge).rejects.toMatchObject({ feature: 'supportsUpdateFrom' });
+    await expect(
+      e.createVersionedTable({ assetKey: 'marts.x', version: 'v1', selectSql: 'SELECT 1 AS x' }),
+    ).rejects.toMatchObject({ feature: 'supportsTransactionalDdl' });
     await expect(
       e.flipPublishGroup({ group: 'finance', tables: { 'marts.x': 'marts.x@v1' } }),
     ).rejects.toMatchObject({

@@ -33,10 +33,12 @@ export function registerOps(program: Command, ctx: () => CliContext): void {
           .map((h) => SYMBOL[h])
           .join('');
         const more = cells.length > GRID_WIDTH ? '…' : '';
-        const counts = Object.entries(r.counts)
-          .filter(([, n]) => n > 0)
-          .map(([h, n]) => `${n} ${h}`)
-          .join(', ');
+        const counts = [
+          ...Object.entries(r.counts)
+            .filter(([, n]) => n > 0)
+            .map(([h, n]) => `${n} ${h}`),
+          ...(r.quarantined > 0 ? [`${r.quarantined} quarantined`] : []),
+        ].join(', ');
         process.stdout.write(`${r.key.padEnd(width)}  ${(grid + more).padEnd(gridWidth)}  ${counts}\n`);
       }
       process.stdout.write(`${from} … ${to}   ■ fresh  ▒ stale  ✗ failed  · missing\n`);

@@ -10,7 +10,15 @@ import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { printJson, printTable } from '../output.js';
 import { watchRun } from '../progress.js';
-import { planFor, planRequestFrom, printPlan, type RangeOptions } from './plan.js';
+import {
+  enforceBudget,
+  maxBytesOption,
+  planCostFor,
+  planFor,
+  planRequestFrom,
+  printPlan,
+  type RangeOptions,
+} from './plan.js';
 
 /** Parser for `--concurrency <n>` and the like: commander reports the bad value (exit 2). */
 export const positive = (v: string): number => {
@@ -85,11 +93,26 @@ export function registerRun(program: Command, ctx: () => CliContext): void {
     .option('--concurrency <n>', 'steps at once', positive, 4)
     .option('--wait', 'wait for the run and show its progress', true)
     .option('--no-wait', 'start the run and return')
+    .option(
+      '--max-bytes <size>',
+      'refuse to start (exit 1) when the BigQuery dry runs add up to more, e.g. 10GB',
+    )
     .action(
-      async (o: RangeOptions & { select: string; force?: boolean; concurrency: number; wait: boolean }) => {
+      async (
+        o: RangeOptions & {
+          select: string;
+          force?: boolean;
+          concurrency: number;
+          wait: boolean;
+          maxBytes?: string;
+        },
+      ) => {
         const c = ctx();
+        const maxBytes = maxBytesOption(o.maxBytes);
         const request = planRequestFrom(o.select, o);
         const plan = await planFor(c, request); // validates the selection and range before anything starts
+        // Cost before it is spent: over the budget, nothing starts.
+        if (maxBytes !== undefined) enforceBudget(await planCostFor(c, plan), maxBytes);
         if (plan.steps.length === 0) {
           const summary: MaterializeSummary = {
             runId: '',

@@ -1,9 +1,13 @@
 import { z } from 'zod';
 import type { EngineHooks } from '../core/context.js';
+import { KeyedLock } from '../core/keyed-lock.js';
 import { SqlEngine } from '../core/sql-engine.js';
+import { renderPublishMetaDdl } from '../dialect/publish.js';
+import type { FlipRequest, FlipResult, PublishState } from '../types.js';
 import { BigQueryClient } from './bigquery-client.js';
 import { BigQueryDialect } from './bigquery-dialect.js';
 import { startEmulator } from './bigquery-emulator.js';
+import * as publish from './bigquery-publish.js';
 
 /**
  * Wiring: BigQuery = the BigQuery dialect rendering, a BigQuery client running jobs (deferred DML
@@ -41,12 +45,43 @@ export const bigqueryConfigSchema = z
 export type BigQueryConfig = z.infer<typeof bigqueryConfigSchema>;
 
 export class BigQueryEngine extends SqlEngine {
+  private readonly publishCtx: publish.BigQueryPublishContext;
+  private publishReady: Promise<void> | undefined;
+
   constructor(
     readonly client: BigQueryClient,
     dialect: BigQueryDialect,
     hooks?: EngineHooks,
   ) {
     super({ dialect, client, ...(hooks ? { hooks } : {}) });
+    this.publishCtx = {
+      dialect,
+      client,
+      hooks: hooks ?? {},
+      locks: new KeyedLock(),
+      ready: () => {
+        // The history table (SqlEngine's meta, created on the first history read), then slices and manifest.
+        this.publishReady ??= super.publishHistory('').then(async () => {
+          for (const s of renderPublishMetaDdl(dialect)) await client.run(s);
+        });
+        this.publishReady.catch(() => (this.publishReady = undefined));
+        return this.publishReady;
+      },
+      history: (group) => super.publishHistory(group),
+    };
+  }
+
+  /** Flips by DML only: the views follow the group's live version (bigquery-publish.ts). */
+  override flipPublishGroup(req: FlipRequest): Promise<FlipResult> {
+    return publish.flipPublishGroup(this.publishCtx, req);
+  }
+
+  override rollbackPublishGroup(group: string): Promise<FlipResult> {
+    return publish.rollbackPublishGroup(this.publishCtx, group);
+  }
+
+  override publishHistory(group: string): Promise<PublishState[]> {
+    return super.publishHistory(group);
   }
 
   /** Bytes a statement would scan, from a dry run (free on BigQuery; the emulator runs the query). */

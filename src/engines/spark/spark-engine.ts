@@ -41,8 +41,8 @@ import { renderSparkReplaceWrite } from './spark-replace.js';
  * (delete, then insert, roll back on failure) does not hold here. Replaces are written as one MERGE:
  * one Iceberg commit, atomic for readers, and a failure before it leaves the table as it was. Schema
  * evolution runs first as its own commits (an added column stays if the write then fails: old rows read
- * NULL, the replace can simply run again). Reads, checks, describe and versioned tables go through
- * SqlEngine. SCD2 merges and publish-group flips are refused up front with UnsupportedFeatureError
+ * NULL, the replace can simply run again). Reads, checks and describe go through SqlEngine. SCD2 merges
+ * and publishing (versioned tables, flips, rollbacks) are refused up front with UnsupportedFeatureError
  * (`supportsUpdateFrom` / `supportsTransactionalDdl`) until they have a Spark recipe; the heavy SCD2 merge
  * runs as a PySpark job instead (jobs/scd2_merge.py through src/activities/spark-job.ts).
  */
@@ -110,17 +110,18 @@ export class SparkEngine implements Engine {
     return this.sql.snapshotAsOfSql(req);
   }
 
+  /** Refused with the flips: a publication Spark cannot serve would only take space. */
   createVersionedTable(req: VersionedTableRequest): Promise<VersionedTableResult> {
-    return this.sql.createVersionedTable(req);
+    return Promise.reject(publishRefusal(`publishing ${req.assetKey}`));
   }
 
   /** Refused before anything is written: no transactional DDL, so views cannot be re-pointed together. */
   flipPublishGroup(req: FlipRequest): Promise<FlipResult> {
-    return Promise.reject(flipRefusal(req.group));
+    return Promise.reject(publishRefusal(`publish group ${req.group}: an atomic flip`));
   }
 
   rollbackPublishGroup(group: string): Promise<FlipResult> {
-    return Promise.reject(flipRefusal(group));
+    return Promise.reject(publishRefusal(`publish group ${group}: an atomic rollback`));
   }
 
   publishHistory(group: string): Promise<PublishState[]> {
@@ -236,12 +237,8 @@ function scd2Refusal(target: string): UnsupportedFeatureError {
   );
 }
 
-function flipRefusal(group: string): UnsupportedFeatureError {
-  return new UnsupportedFeatureError(
-    'spark',
-    'supportsTransactionalDdl',
-    `publish group ${group}: an atomic flip`,
-  );
+function publishRefusal(what: string): UnsupportedFeatureError {
+  return new UnsupportedFeatureError('spark', 'supportsTransactionalDdl', what);
 }
 
 /**

@@ -42,13 +42,15 @@ import { evolve } from './trino-write.js';
  * publish_slices, publish_manifest, publish_history). Trino cannot replace several views in one
  * transaction, so the views never name a group version: each one serves the manifest of the group's
  * LIVE version, `max(seq)` of the history rows not rolled back. A flip writes the new manifest first
- * (invisible: no history row names its seq yet), creates the views that are missing or whose columns
-changed (still serving the live version),
- * then appends the history row: that one INSERT is one Iceberg commit and switches every view of the
- * group at once. A rollback is one UPDATE of the history (marks the current version rolled back).
+ * (invisible: no history row names its seq yet), including the members it does not name (carried over
+ * from the live version, so they keep serving what they served), creates the views that are missing or
+ * whose columns changed (still serving the live version), then appends the history row: that one INSERT
+ * is one Iceberg commit and switches every view of the group at once. A rollback is one UPDATE of the
+ * history (marks the current version rolled back).
  *
  * A query reading several views of a group reads the history table once per view; Trino's Iceberg
- * connector reads one snapshot of a table per query, so the views agree (test/engines/trino-readers.test.ts).
+ * connector reads one snapshot of a table per query, so the views agree (test/engines/trino.test.ts,
+ * "a reader of several views of a group").
  * Two separate queries can of course straddle a flip.
  */
 
@@ -174,7 +176,7 @@ export async function flipPublishGroup(ctx: TrinoPublishContext, req: FlipReques
     const history = await readHistory(ctx, req.group);
     const current = currentState(history);
     const next: { assetKey: string; slices: SliceRow[]; carry: boolean }[] = [];
-    let changed = !current || Object.keys(current.tables).length !== entries.length;
+    let changed = !current;
     for (const [assetKey, id] of entries) {
       const pub = parsePublicationId(d.name, id);
       if (pub.assetKey !== assetKey)
@@ -200,6 +202,11 @@ export async function flipPublishGroup(ctx: TrinoPublishContext, req: FlipReques
       next.push({ assetKey, slices, carry: carry && served !== undefined });
     }
     if (current && !changed) return { state: current, changed: false };
+    // Members this flip does not name keep serving what they served: their manifest is carried into the
+    // new version (their views follow the live version, so without it they would serve nothing).
+    const kept = Object.entries(current?.tables ?? {}).filter(([k]) => req.tables[k] === undefined);
+    for (const [assetKey] of kept) next.push({ assetKey, slices: [], carry: true });
+    const served = [...entries, ...kept].sort(([a], [b]) => a.localeCompare(b));
 
     // Past the manifests of flips that died before their history row (invisible leftovers): a fresh seq.
     const [top] = await ctx.client.query(
@@ -219,6 +226,7 @@ export async function flipPublishGroup(ctx: TrinoPublishContext, req: FlipReques
           ),
         );
       }
+      if (n.slices.length === 0) continue;
       await ctx.client.run(
         p.insertManifest(
           req.group,
@@ -228,12 +236,12 @@ export async function flipPublishGroup(ctx: TrinoPublishContext, req: FlipReques
         ),
       );
     }
-    await pointViews(ctx, req.group, entries, 'flip');
+    await pointViews(ctx, req.group, served, 'flip');
     const row: HistoryRow = {
       group_name: req.group,
       seq,
       version: req.version ?? tablesHash(entries),
-      tables_json: JSON.stringify(Object.fromEntries(entries)),
+      tables_json: JSON.stringify(Object.fromEntries(served)),
       run_id: req.runId ?? null,
       published_at: DateTime.utc().toISO(),
       rolled_back: false,

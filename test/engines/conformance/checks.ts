@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckSpec } from '../../../src/dsl/types.js';
 import type { Engine } from '../../../src/engines/types.js';
-import { useEngine, valuesSql, type TestEngineFactory } from './helpers.js';
+import { useEngine, suiteSql, type SuiteSql, type TestEngineFactory } from './helpers.js';
 
-async function seed(e: Engine): Promise<void> {
+async function seed(e: Engine, sql: SuiteSql): Promise<void> {
   await e.replaceTable({
     table: 'core.orders',
-    selectSql: valuesSql(
+    selectSql: sql.values(
       [
         ['id', 'INTEGER'],
         ['user_id', 'INTEGER'],
@@ -23,11 +23,12 @@ async function seed(e: Engine): Promise<void> {
       ],
     ),
   });
-  await e.replaceTable({ table: 'core.users', selectSql: valuesSql([['id', 'INTEGER']], [[10], [11]]) });
+  await e.replaceTable({ table: 'core.users', selectSql: sql.values([['id', 'INTEGER']], [[10], [11]]) });
 }
 
 export function checksSuite(factory: TestEngineFactory): void {
   const { engine } = useEngine(factory);
+  const sql = suiteSql(factory.type);
 
   describe('runCheck', () => {
     const cases: readonly (readonly [string, CheckSpec, boolean, number])[] = [
@@ -64,7 +65,7 @@ export function checksSuite(factory: TestEngineFactory): void {
     for (const [title, check, passed, failing] of cases) {
       it(title, async () => {
         const e = engine();
-        await seed(e);
+        await seed(e, sql);
         const r = await e.runCheck(check, 'core.orders');
         expect(r).toMatchObject({ passed, failingRows: failing });
         expect(r.detail.length).toBeGreaterThan(0);
@@ -73,7 +74,7 @@ export function checksSuite(factory: TestEngineFactory): void {
 
     it('names checks like the DSL, and honours the given name', async () => {
       const e = engine();
-      await seed(e);
+      await seed(e, sql);
       expect((await e.runCheck({ type: 'unique', columns: ['id'] }, 'core.orders')).name).toBe('unique(id)');
       expect((await e.runCheck({ type: 'row_count', min: 1, name: 'has_rows' }, 'core.orders')).name).toBe(
         'has_rows',
@@ -82,7 +83,7 @@ export function checksSuite(factory: TestEngineFactory): void {
 
     it('restricts to a partition', async () => {
       const e = engine();
-      await seed(e);
+      await seed(e, sql);
       const d1 = { type: 'values', values: { day: 'd1' } } as const;
       expect(
         await e.runCheck({ type: 'not_null', columns: ['user_id', 'status'] }, 'core.orders', {
@@ -109,7 +110,7 @@ export function checksSuite(factory: TestEngineFactory): void {
 
     it('freshness compares the newest value with the given now', async () => {
       const e = engine();
-      await seed(e);
+      await seed(e, sql);
       const check: CheckSpec = { type: 'freshness', column: 'created_at', maxLagMinutes: 60 };
       expect(await e.runCheck(check, 'core.orders', { now: '2026-11-25T11:30:00Z' })).toMatchObject({
         passed: true,
@@ -121,7 +122,7 @@ export function checksSuite(factory: TestEngineFactory): void {
 
     it('quarantine_rate bounds quarantined / (kept + quarantined)', async () => {
       const e = engine();
-      await seed(e);
+      await seed(e, sql);
       await e.replaceTable({ table: 'core.orders_quarantine', selectSql: `SELECT 'bad json' AS reason` });
       const opts = { quarantineTable: 'core.orders_quarantine' };
       expect(await e.runCheck({ type: 'quarantine_rate', max: 0.2 }, 'core.orders', opts)).toMatchObject({
@@ -139,7 +140,7 @@ export function checksSuite(factory: TestEngineFactory): void {
       const e = engine();
       const ts = (h: number | null): string | null => (h === null ? null : `2026-01-01 0${h}:00:00`);
       const table = (rows: readonly (readonly [number, number, number | null, boolean])[]): string =>
-        valuesSql(
+        sql.values(
           [
             ['id', 'INTEGER'],
             ['valid_from', 'TIMESTAMP'],

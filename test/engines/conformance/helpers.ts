@@ -1,5 +1,7 @@
 import { afterEach, beforeEach } from 'vitest';
 import type { EngineHooks } from '../../../src/engines/core/context.js';
+import type { SqlDialect } from '../../../src/engines/dialect/dialect.js';
+import { ENGINES } from '../../../src/engines/registry.js';
 import type { Engine, Row } from '../../../src/engines/types.js';
 
 /** A registered engine the conformance suite can instantiate (see availableTestEngines). */
@@ -48,7 +50,96 @@ export function lastStepBeforeCommit(engineType: string): string {
 
 type Cell = string | number | boolean | null;
 
-/** Portable `SELECT * FROM (VALUES ...)` with explicit column types (first row decides nothing). */
+/**
+ * The types the suite writes, by their DuckDB spelling (the suite's vocabulary), and how each engine spells
+ * them in SQL and names them in describeTable. An engine missing here spells them as DuckDB does (Trino).
+ */
+export type SuiteType =
+  | 'VARCHAR'
+  | 'INTEGER'
+  | 'SMALLINT'
+  | 'BIGINT'
+  | 'DOUBLE'
+  | 'BOOLEAN'
+  | 'TIMESTAMP'
+  | 'TIMESTAMPTZ'
+  | 'DECIMAL(10,2)';
+
+const DUCKDB_TYPES: Readonly<Record<SuiteType, string>> = {
+  VARCHAR: 'VARCHAR',
+  INTEGER: 'INTEGER',
+  SMALLINT: 'SMALLINT',
+  BIGINT: 'BIGINT',
+  DOUBLE: 'DOUBLE',
+  BOOLEAN: 'BOOLEAN',
+  TIMESTAMP: 'TIMESTAMP',
+  TIMESTAMPTZ: 'TIMESTAMP WITH TIME ZONE',
+  'DECIMAL(10,2)': 'DECIMAL(10,2)',
+};
+
+const ENGINE_TYPES: Readonly<Record<string, Readonly<Record<SuiteType, string>>>> = {
+  // GoogleSQL has one integer (INT64) and one float; TIMESTAMP is an instant (UTC), as Tessera stores it.
+  bigquery: {
+    VARCHAR: 'STRING',
+    INTEGER: 'INT64',
+    SMALLINT: 'INT64',
+    BIGINT: 'INT64',
+    DOUBLE: 'FLOAT64',
+    BOOLEAN: 'BOOL',
+    TIMESTAMP: 'TIMESTAMP',
+    TIMESTAMPTZ: 'TIMESTAMP',
+    'DECIMAL(10,2)': 'NUMERIC(10, 2)',
+  },
+  spark: { ...DUCKDB_TYPES, VARCHAR: 'STRING', INTEGER: 'INT', TIMESTAMPTZ: 'TIMESTAMP' },
+};
+
+/** The suite's SQL in one engine's dialect: type spellings and row lists. */
+export interface SuiteSql {
+  readonly engineType: string;
+  /** The engine's spelling of a suite type, in casts and column definitions (and as describeTable names it). */
+  t(type: SuiteType): string;
+  /** A string literal in the engine's dialect. */
+  str(value: string): string;
+  /** A query of the given rows, with explicit column types (the first row decides nothing). */
+  values(
+    columns: readonly (readonly [name: string, type: SuiteType])[],
+    rows: readonly (readonly Cell[])[],
+  ): string;
+}
+
+export function suiteSql(engineType: string): SuiteSql {
+  const types = ENGINE_TYPES[engineType] ?? DUCKDB_TYPES;
+  const registration = (ENGINES as Record<string, { readonly dialect: SqlDialect } | undefined>)[engineType];
+  const str = (v: string): string => registration?.dialect.literal(v) ?? `'${v.replaceAll("'", "''")}'`;
+  const t = (type: SuiteType): string => types[type];
+  const lit = (v: Cell, type: SuiteType): string => {
+    if (v === null) return `CAST(NULL AS ${t(type)})`;
+    if (typeof v === 'number' || typeof v === 'boolean') return `CAST(${String(v)} AS ${t(type)})`;
+    return `CAST(${str(v)} AS ${t(type)})`;
+  };
+  return {
+    engineType,
+    t,
+    str,
+    values(columns, rows) {
+      const cells = (r: readonly Cell[]): string[] => r.map((v, i) => lit(v, columns[i]?.[1] ?? 'VARCHAR'));
+      // GoogleSQL has no VALUES list in FROM: a UNION ALL of one-row SELECTs says the same everywhere.
+      if (engineType === 'bigquery') {
+        const selects = rows.map(
+          (r) =>
+            `SELECT ${cells(r)
+              .map((c, i) => `${c} AS ${columns[i]?.[0] ?? ''}`)
+              .join(', ')}`,
+        );
+        return `SELECT * FROM (${selects.join(' UNION ALL ')}) AS v`;
+      }
+      const body = rows.map((r) => `(${cells(r).join(', ')})`).join(', ');
+      return `SELECT * FROM (VALUES ${body}) AS v(${columns.map(([n]) => n).join(', ')})`;
+    },
+  };
+}
+
+/** DuckDB-spelled `SELECT * FROM (VALUES ...)` with explicit column types (Trino's own tests use it). */
 export function valuesSql(
   columns: readonly (readonly [name: string, type: string])[],
   rows: readonly (readonly Cell[])[],

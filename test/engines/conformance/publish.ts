@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EngineError, PartitionMismatchError } from '../../../src/engines/errors.js';
 import type { Engine } from '../../../src/engines/types.js';
-import { useEngine, valuesSql, type TestEngineFactory } from './helpers.js';
+import { useEngine, suiteSql, type TestEngineFactory } from './helpers.js';
 
 /** Both marts of a group at one version: revenue = 100 × v, roas = v. */
 async function build(e: Engine, v: number): Promise<Record<string, string>> {
@@ -26,6 +26,7 @@ async function served(e: Engine): Promise<[unknown, unknown]> {
 
 export function publishSuite(factory: TestEngineFactory): void {
   const { engine, hooks } = useEngine(factory);
+  const sql = suiteSql(factory.type);
 
   describe('versioned tables and publish groups', () => {
     it('names a publication after the asset and version', async () => {
@@ -155,13 +156,15 @@ export function publishSuite(factory: TestEngineFactory): void {
       const r = await e.createVersionedTable({
         assetKey: 'marts.daily',
         version,
-        selectSql: valuesSql(
-          [
-            ['_partition', 'VARCHAR'],
-            ['amount', 'INTEGER'],
-          ],
-          rows.length > 0 ? rows : [['none', 0]],
-        ).concat(rows.length > 0 ? '' : ' WHERE 1 = 0'),
+        selectSql: sql
+          .values(
+            [
+              ['_partition', 'VARCHAR'],
+              ['amount', 'INTEGER'],
+            ],
+            rows.length > 0 ? rows : [['none', 0]],
+          )
+          .concat(rows.length > 0 ? '' : ' WHERE 1 = 0'),
         partitions: { column: '_partition', keys: days },
       });
       const flip = await e.flipPublishGroup({ group: 'finance', tables: { 'marts.daily': r.table } });

@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { EngineError, PartitionMismatchError, SchemaEvolutionError } from '../../../src/engines/errors.js';
 import type { PartitionSelector } from '../../../src/engines/types.js';
-import { lastStepBeforeCommit, rowsOf, useEngine, valuesSql, type TestEngineFactory } from './helpers.js';
+import {
+  lastStepBeforeCommit,
+  rowsOf,
+  useEngine,
+  suiteSql,
+  type SuiteSql,
+  type TestEngineFactory,
+} from './helpers.js';
 
 const day = (d: string): PartitionSelector => ({ type: 'values', values: { day: d } });
-const sales = (rows: readonly (readonly [string, number, number])[]): string =>
-  valuesSql(
+const salesIn = (sql: SuiteSql, rows: readonly (readonly [string, number, number])[]): string =>
+  sql.values(
     [
       ['day', 'VARCHAR'],
       ['id', 'INTEGER'],
@@ -16,6 +23,8 @@ const sales = (rows: readonly (readonly [string, number, number])[]): string =>
 
 export function replaceSuite(factory: TestEngineFactory): void {
   const { engine, hooks } = useEngine(factory);
+  const sql = suiteSql(factory.type);
+  const sales = (rows: readonly (readonly [string, number, number])[]): string => salesIn(sql, rows);
 
   describe('replacePartition', () => {
     it('creates the table on first run, then replaces the partition whole (never appends)', async () => {
@@ -71,7 +80,7 @@ export function replaceSuite(factory: TestEngineFactory): void {
     it('replaces a time window [start, end)', async () => {
       const e = engine();
       const events = (rows: readonly (readonly [string, number])[]): string =>
-        valuesSql(
+        sql.values(
           [
             ['created_at', 'TIMESTAMP'],
             ['n', 'INTEGER'],
@@ -128,7 +137,7 @@ export function replaceSuite(factory: TestEngineFactory): void {
         partition: day('d1'),
         selectSql: sales([['d1', 1, 10]]),
       });
-      const failing = `SELECT day, id, CAST(txt AS DOUBLE) AS amount FROM (${valuesSql(
+      const failing = `SELECT day, id, CAST(txt AS ${sql.t('DOUBLE')}) AS amount FROM (${sql.values(
         [
           ['day', 'VARCHAR'],
           ['id', 'INTEGER'],
@@ -233,9 +242,9 @@ export function replaceSuite(factory: TestEngineFactory): void {
       const r = await e.replacePartition({
         table: 'mart.sales',
         partition: day('d2'),
-        selectSql: `SELECT s.*, CAST('web' AS VARCHAR) AS channel FROM (${sales([['d2', 2, 20]])}) AS s`,
+        selectSql: `SELECT s.*, CAST('web' AS ${sql.t('VARCHAR')}) AS channel FROM (${sales([['d2', 2, 20]])}) AS s`,
       });
-      expect(r.schemaChanges).toEqual([{ type: 'add_column', column: 'channel', newType: 'VARCHAR' }]);
+      expect(r.schemaChanges).toEqual([{ type: 'add_column', column: 'channel', newType: sql.t('VARCHAR') }]);
       expect(await rowsOf(e, 'mart.sales', 'id')).toEqual([
         { day: 'd1', id: 1, amount: 10, channel: null },
         { day: 'd2', id: 2, amount: 20, channel: 'web' },
@@ -252,9 +261,13 @@ export function replaceSuite(factory: TestEngineFactory): void {
       const r = await e.replacePartition({
         table: 'mart.sales',
         partition: day('d2'),
-        selectSql: `SELECT CAST('d2' AS VARCHAR) AS day, 2 AS id`,
+        selectSql: `SELECT CAST('d2' AS ${sql.t('VARCHAR')}) AS day, 2 AS id`,
       });
-      expect(r.schemaChanges).toContainEqual({ type: 'keep_dropped', column: 'amount', oldType: 'DOUBLE' });
+      expect(r.schemaChanges).toContainEqual({
+        type: 'keep_dropped',
+        column: 'amount',
+        oldType: sql.t('DOUBLE'),
+      });
       expect(await rowsOf(e, 'mart.sales', 'id')).toEqual([
         { day: 'd1', id: 1, amount: 10 },
         { day: 'd2', id: 2, amount: null },
@@ -263,34 +276,42 @@ export function replaceSuite(factory: TestEngineFactory): void {
 
     it('refuses an incompatible type change, naming table, column and both types', async () => {
       const e = engine();
-      await e.replaceTable({ table: 'core.t', selectSql: `SELECT CAST('a' AS VARCHAR) AS code` });
-      const change = e.replaceTable({ table: 'core.t', selectSql: `SELECT CAST(1 AS INTEGER) AS code` });
+      await e.replaceTable({ table: 'core.t', selectSql: `SELECT CAST('a' AS ${sql.t('VARCHAR')}) AS code` });
+      const change = e.replaceTable({
+        table: 'core.t',
+        selectSql: `SELECT CAST(1 AS ${sql.t('INTEGER')}) AS code`,
+      });
       await expect(change).rejects.toBeInstanceOf(SchemaEvolutionError);
       await expect(change).rejects.toMatchObject({
         table: 'core.t',
         column: 'code',
-        oldType: 'VARCHAR',
-        newType: 'INTEGER',
+        oldType: sql.t('VARCHAR'),
+        newType: sql.t('INTEGER'),
       });
       expect(await e.query('SELECT * FROM core.t')).toEqual([{ code: 'a' }]);
     });
 
     it('widens a column within its family and writes narrower values through a cast', async () => {
       const e = engine();
-      await e.replaceTable({ table: 'core.t', selectSql: `SELECT CAST(1 AS INTEGER) AS n` });
-      expect(await e.evolveSchema('core.t', `SELECT CAST(1 AS SMALLINT) AS n`)).toEqual([]);
-      const widened = await e.evolveSchema('core.t', `SELECT CAST(1 AS BIGINT) AS n`);
-      expect(widened).toEqual([{ type: 'widen_column', column: 'n', oldType: 'INTEGER', newType: 'BIGINT' }]);
-      expect(await e.describeTable('core.t')).toEqual([{ name: 'n', type: 'BIGINT' }]);
+      await e.replaceTable({ table: 'core.t', selectSql: `SELECT CAST(1 AS ${sql.t('INTEGER')}) AS n` });
+      expect(await e.evolveSchema('core.t', `SELECT CAST(1 AS ${sql.t('SMALLINT')}) AS n`)).toEqual([]);
+      const widened = await e.evolveSchema('core.t', `SELECT CAST(1 AS ${sql.t('BIGINT')}) AS n`);
+      // BigQuery has one integer type (INT64, every alias included): there is nothing to widen to.
+      expect(widened).toEqual(
+        sql.t('INTEGER') === sql.t('BIGINT')
+          ? []
+          : [{ type: 'widen_column', column: 'n', oldType: sql.t('INTEGER'), newType: sql.t('BIGINT') }],
+      );
+      expect(await e.describeTable('core.t')).toEqual([{ name: 'n', type: sql.t('BIGINT') }]);
     });
 
     it('describes tables, and nothing for a missing one', async () => {
       const e = engine();
       await e.replaceTable({ table: 'core.t', selectSql: sales([['d1', 1, 10]]) });
       expect(await e.describeTable('core.t')).toEqual([
-        { name: 'day', type: 'VARCHAR' },
-        { name: 'id', type: 'INTEGER' },
-        { name: 'amount', type: 'DOUBLE' },
+        { name: 'day', type: sql.t('VARCHAR') },
+        { name: 'id', type: sql.t('INTEGER') },
+        { name: 'amount', type: sql.t('DOUBLE') },
       ]);
       expect(await e.describeTable('core.missing')).toBeUndefined();
       expect(await e.evolveSchema('core.missing', 'SELECT 1 AS x')).toEqual([]);
@@ -300,10 +321,10 @@ export function replaceSuite(factory: TestEngineFactory): void {
   describe('query', () => {
     it('returns JSON-safe values: safe integers as numbers, big ones as strings, timestamps as ISO UTC', async () => {
       const rows = await engine().query(
-        `SELECT CAST(42 AS BIGINT) AS small, CAST(9007199254740993 AS BIGINT) AS big, CAST(12.34 AS DECIMAL(10,2)) AS dec, ` +
+        `SELECT CAST(42 AS ${sql.t('BIGINT')}) AS small, CAST(9007199254740993 AS ${sql.t('BIGINT')}) AS big, CAST(12.34 AS ${sql.t('DECIMAL(10,2)')}) AS dec, ` +
           `TIMESTAMP '2026-11-24 13:05:00' AS ts, TIMESTAMP '2026-11-24 13:05:00.123456' AS ts_us, ` +
-          `CAST('2026-11-24 13:05:00+02:00' AS TIMESTAMP WITH TIME ZONE) AS tstz, DATE '2026-11-24' AS d, ` +
-          `CAST(NULL AS INTEGER) AS nothing, ? AS param`,
+          `CAST('2026-11-24 13:05:00+02:00' AS ${sql.t('TIMESTAMPTZ')}) AS tstz, DATE '2026-11-24' AS d, ` +
+          `CAST(NULL AS ${sql.t('INTEGER')}) AS nothing, ? AS param`,
         ['p'],
       );
       expect(rows).toEqual([

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Scd2InputError } from '../../../src/engines/errors.js';
 import type { Engine, Row, Scd2ChangesMergeRequest } from '../../../src/engines/types.js';
-import { useEngine, valuesSql, type TestEngineFactory } from './helpers.js';
+import { useEngine, suiteSql, type SuiteSql, type TestEngineFactory } from './helpers.js';
 
 /** A change row: id, name, city, commit time ('2026-01-0D HH'), lsn, op. */
 export type ChangeRow = readonly [number, string | null, string | null, string, number, string];
 
-export function changesSql(rows: readonly ChangeRow[]): string {
-  return valuesSql(
+export function changesSql(rows: readonly ChangeRow[], sql: SuiteSql = suiteSql('duckdb')): string {
+  return sql.values(
     [
       ['id', 'INTEGER'],
       ['name', 'VARCHAR'],
@@ -20,9 +20,13 @@ export function changesSql(rows: readonly ChangeRow[]): string {
   );
 }
 
-export const mergeReq = (rows: readonly ChangeRow[], target = 'core.dim_users'): Scd2ChangesMergeRequest => ({
+export const mergeReq = (
+  rows: readonly ChangeRow[],
+  target = 'core.dim_users',
+  sql: SuiteSql = suiteSql('duckdb'),
+): Scd2ChangesMergeRequest => ({
   target,
-  changes: changesSql(rows),
+  changes: changesSql(rows, sql),
   businessKey: ['id'],
   tracked: ['name', 'city'],
   orderBy: 'lsn',
@@ -60,12 +64,16 @@ const at = (h: string): string => `2026-01-01 ${h}:00:00`;
 
 export function scd2Suite(factory: TestEngineFactory): void {
   const { engine } = useEngine(factory);
+  const sql = suiteSql(factory.type);
+  const changes = (rows: readonly ChangeRow[]): string => changesSql(rows, sql);
+  const merge = (rows: readonly ChangeRow[], target?: string): Scd2ChangesMergeRequest =>
+    mergeReq(rows, target, sql);
 
   describe('mergeScd2FromChanges', () => {
     it('builds versions in commit order with valid_to chained and NULL while current', async () => {
       const e = engine();
       const r = await e.mergeScd2FromChanges(
-        mergeReq([
+        merge([
           [1, 'ann', 'paris', at('02'), 2, 'u'],
           [1, 'ann', 'oslo', at('01'), 1, 'c'],
           [2, 'bob', 'rome', at('01'), 3, 'c'],
@@ -82,7 +90,7 @@ export function scd2Suite(factory: TestEngineFactory): void {
     it('collapses several changes of a key at one commit time to the last by ordering', async () => {
       const e = engine();
       await e.mergeScd2FromChanges(
-        mergeReq([
+        merge([
           [1, 'ann', 'oslo', at('01'), 1, 'c'],
           [1, 'ann', 'rome', at('02'), 3, 'u'],
           [1, 'ann', 'lima', at('02'), 2, 'u'],
@@ -96,8 +104,8 @@ export function scd2Suite(factory: TestEngineFactory): void {
 
     it('makes no version when the tracked attributes did not change', async () => {
       const e = engine();
-      await e.mergeScd2FromChanges(mergeReq([[1, 'ann', 'oslo', at('01'), 1, 'c']]));
-      const r = await e.mergeScd2FromChanges(mergeReq([[1, 'ann', 'oslo', at('02'), 2, 'u']]));
+      await e.mergeScd2FromChanges(merge([[1, 'ann', 'oslo', at('01'), 1, 'c']]));
+      const r = await e.mergeScd2FromChanges(merge([[1, 'ann', 'oslo', at('02'), 2, 'u']]));
       expect(r.insertedVersions).toBe(0);
       expect(await versions(e)).toEqual([v(1, 'ann', 'oslo', '01', null, 1)]);
     });
@@ -105,7 +113,7 @@ export function scd2Suite(factory: TestEngineFactory): void {
     it('treats NULL as a value: NULL → x and x → NULL are changes', async () => {
       const e = engine();
       await e.mergeScd2FromChanges(
-        mergeReq([
+        merge([
           [1, 'ann', null, at('01'), 1, 'c'],
           [1, 'ann', 'oslo', at('02'), 2, 'u'],
           [1, 'ann', null, at('03'), 3, 'u'],
@@ -117,22 +125,22 @@ export function scd2Suite(factory: TestEngineFactory): void {
 
     it('closes the current version on delete, keeps a deleted current version, and revives', async () => {
       const e = engine();
-      await e.mergeScd2FromChanges(mergeReq([[1, 'ann', 'oslo', at('01'), 1, 'c']]));
-      await e.mergeScd2FromChanges(mergeReq([[1, 'ann', 'oslo', at('02'), 2, 'd']]));
+      await e.mergeScd2FromChanges(merge([[1, 'ann', 'oslo', at('01'), 1, 'c']]));
+      await e.mergeScd2FromChanges(merge([[1, 'ann', 'oslo', at('02'), 2, 'd']]));
       expect(await versions(e)).toEqual([
         v(1, 'ann', 'oslo', '01', '02', 1),
         v(1, 'ann', 'oslo', '02', null, 2, true),
       ]);
       // A second delete, and a delete of a key never seen, change nothing.
       const noop = await e.mergeScd2FromChanges(
-        mergeReq([
+        merge([
           [1, 'ann', 'oslo', at('03'), 3, 'd'],
           [7, null, null, at('03'), 4, 'd'],
         ]),
       );
       expect(noop.insertedVersions).toBe(0);
       // Revived with the very same attributes: still a new version.
-      await e.mergeScd2FromChanges(mergeReq([[1, 'ann', 'oslo', at('04'), 5, 'c']]));
+      await e.mergeScd2FromChanges(merge([[1, 'ann', 'oslo', at('04'), 5, 'c']]));
       expect(await versions(e)).toEqual([
         v(1, 'ann', 'oslo', '01', '02', 1),
         v(1, 'ann', 'oslo', '02', '04', 2, true),
@@ -142,7 +150,7 @@ export function scd2Suite(factory: TestEngineFactory): void {
 
     it('is idempotent: merging the same batch again changes nothing', async () => {
       const e = engine();
-      const batch = mergeReq([
+      const batch = merge([
         [1, 'ann', 'oslo', at('01'), 1, 'c'],
         [1, 'ann', 'rome', at('02'), 2, 'u'],
         [2, 'bob', 'rome', at('02'), 3, 'c'],
@@ -163,10 +171,10 @@ export function scd2Suite(factory: TestEngineFactory): void {
         [2, 'bob', 'rome', at('02'), 4, 'c'],
         [2, 'bob', 'lima', at('02'), 5, 'u'],
       ];
-      await whole.mergeScd2FromChanges(mergeReq(log, 'core.whole'));
-      await whole.mergeScd2FromChanges(mergeReq(log.slice(0, 2), 'core.split'));
-      await whole.mergeScd2FromChanges(mergeReq(log.slice(2, 4), 'core.split'));
-      const last = await whole.mergeScd2FromChanges(mergeReq(log.slice(4), 'core.split'));
+      await whole.mergeScd2FromChanges(merge(log, 'core.whole'));
+      await whole.mergeScd2FromChanges(merge(log.slice(0, 2), 'core.split'));
+      await whole.mergeScd2FromChanges(merge(log.slice(2, 4), 'core.split'));
+      const last = await whole.mergeScd2FromChanges(merge(log.slice(4), 'core.split'));
       expect(last.rederivedKeys).toBe(1);
       expect(await versions(whole, 'core.split')).toEqual(await versions(whole, 'core.whole'));
       expect(await versions(whole, 'core.whole')).toEqual([
@@ -177,19 +185,19 @@ export function scd2Suite(factory: TestEngineFactory): void {
 
     it('rejects a batch committed before the newest version, and malformed changes', async () => {
       const e = engine();
-      await e.mergeScd2FromChanges(mergeReq([[1, 'ann', 'oslo', at('05'), 10, 'c']]));
-      await expect(e.mergeScd2FromChanges(mergeReq([[2, 'bob', 'rome', at('03'), 11, 'c']]))).rejects.toThrow(
+      await e.mergeScd2FromChanges(merge([[1, 'ann', 'oslo', at('05'), 10, 'c']]));
+      await expect(e.mergeScd2FromChanges(merge([[2, 'bob', 'rome', at('03'), 11, 'c']]))).rejects.toThrow(
         /committed before the table's newest version/,
       );
       await expect(
-        e.mergeScd2FromChanges(mergeReq([[2, 'bob', 'rome', at('06'), 12, 'x']])),
+        e.mergeScd2FromChanges(merge([[2, 'bob', 'rome', at('06'), 12, 'x']])),
       ).rejects.toBeInstanceOf(Scd2InputError);
-      await expect(e.mergeScd2FromChanges(mergeReq([[2, 'bob', 'rome', at('06'), 12, 'x']]))).rejects.toThrow(
+      await expect(e.mergeScd2FromChanges(merge([[2, 'bob', 'rome', at('06'), 12, 'x']]))).rejects.toThrow(
         /op other than/,
       );
       const nullKey = {
-        ...mergeReq([]),
-        changes: `SELECT CAST(NULL AS INTEGER) AS id, 'x' AS name, 'y' AS city, TIMESTAMP '2026-01-01 07:00:00' AS ts, CAST(13 AS BIGINT) AS lsn, 'u' AS op`,
+        ...merge([]),
+        changes: `SELECT CAST(NULL AS ${sql.t('INTEGER')}) AS id, 'x' AS name, 'y' AS city, TIMESTAMP '2026-01-01 07:00:00' AS ts, CAST(13 AS ${sql.t('BIGINT')}) AS lsn, 'u' AS op`,
       };
       await expect(e.mergeScd2FromChanges(nullKey)).rejects.toThrow(/NULL business key/);
       expect(await versions(e)).toEqual([v(1, 'ann', 'oslo', '05', null, 10)]);
@@ -197,10 +205,10 @@ export function scd2Suite(factory: TestEngineFactory): void {
 
     it('adds a newly tracked column to an existing target', async () => {
       const e = engine();
-      await e.mergeScd2FromChanges(mergeReq([[1, 'ann', 'oslo', at('01'), 1, 'c']]));
+      await e.mergeScd2FromChanges(merge([[1, 'ann', 'oslo', at('01'), 1, 'c']]));
       await e.mergeScd2FromChanges({
-        ...mergeReq([]),
-        changes: `SELECT c.*, CAST('gold' AS VARCHAR) AS tier FROM (${changesSql([[1, 'ann', 'oslo', at('02'), 2, 'u']])}) AS c`,
+        ...merge([]),
+        changes: `SELECT c.*, CAST('gold' AS ${sql.t('VARCHAR')}) AS tier FROM (${changes([[1, 'ann', 'oslo', at('02'), 2, 'u']])}) AS c`,
         tracked: ['name', 'city', 'tier'],
       });
       const rows = await e.query('SELECT id, tier, is_current FROM core.dim_users ORDER BY valid_from');
@@ -213,7 +221,7 @@ export function scd2Suite(factory: TestEngineFactory): void {
     it('writes dbt column names', async () => {
       const e = engine();
       await e.mergeScd2FromChanges({
-        ...mergeReq([
+        ...merge([
           [1, 'ann', 'oslo', at('01'), 1, 'c'],
           [1, 'ann', 'rome', at('02'), 2, 'u'],
         ]),
@@ -250,7 +258,7 @@ export function scd2Suite(factory: TestEngineFactory): void {
 
   describe('mergeScd2FromSnapshot', () => {
     const snap = (rows: readonly (readonly [number, string, string])[]): string =>
-      valuesSql(
+      sql.values(
         [
           ['id', 'INTEGER'],
           ['name', 'VARCHAR'],
@@ -346,7 +354,7 @@ export function scd2Suite(factory: TestEngineFactory): void {
     it('returns the live, non-deleted versions at any instant', async () => {
       const e = engine();
       await e.mergeScd2FromChanges(
-        mergeReq([
+        merge([
           [1, 'ann', 'oslo', at('01'), 1, 'c'],
           [2, 'bob', 'rome', at('01'), 2, 'c'],
           [1, 'ann', 'lima', at('03'), 3, 'u'],

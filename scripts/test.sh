@@ -27,9 +27,11 @@ trap cleanup EXIT
 # Services already running (a developer's) are reused and left running; the ones started here stop at exit.
 running() { bash "scripts/services/$1.sh" status >/dev/null 2>&1; }
 # postgres and kafka print `export VAR=...` lines for the tests; temporal prints its addresses.
+# (Output captured first: `eval "$(cmd)"` would swallow a failing start.)
 for s in postgres kafka; do
   running "$s" || started+=("$s")
-  eval "$(bash "scripts/services/$s.sh" start)"
+  exports=$(bash "scripts/services/$s.sh" start)
+  eval "$exports"
 done
 running temporal || started+=(temporal)
 bash scripts/services/temporal.sh start --headless >&2

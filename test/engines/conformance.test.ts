@@ -9,6 +9,8 @@ import { scd2Suite } from './conformance/scd2.js';
  * The engine conformance suite: every registered engine whose server is available here runs the same
  * behavioural tests (DuckDB always; Trino/BigQuery/Spark when their registration finds a server).
  */
+// BigQuery runs whenever scripts/services/bigquery.sh built the emulator (TESSERA_BQ_EMULATOR_BIN); where the
+// emulator differs from BigQuery, the case says so and pins what the emulator gives.
 // Spark joins with TESSERA_SPARK_CONFORMANCE=1 for now: this suite's SQL casts to VARCHAR without a length
 // (Spark wants STRING) and expects DuckDB's type spellings, and the Spark engine refuses SCD2 merges and
 // flips (docs/engines.md, "Spark over Iceberg"); test/engines/spark.test.ts covers it meanwhile.
@@ -30,9 +32,10 @@ const SERVER_TEST_TIMEOUT_MS = 240_000;
 for (const factory of engines) {
   const timeout = factory.type === 'duckdb' ? undefined : SERVER_TEST_TIMEOUT_MS;
   describe(`engine ${factory.type}`, { ...(timeout ? { timeout } : {}) }, () => {
-    replaceSuite(factory);
-    scd2Suite(factory);
-    publishSuite(factory);
-    checksSuite(factory);
+    // One describe per suite: each suite's engine (useEngine's beforeEach) is created for its own tests only.
+    describe('replace', () => replaceSuite(factory));
+    describe('scd2', () => scd2Suite(factory));
+    describe('publish', () => publishSuite(factory));
+    describe('checks', () => checksSuite(factory));
   });
 }

@@ -3,7 +3,7 @@ import type { EngineHooks } from '../core/context.js';
 import { KeyedLock } from '../core/keyed-lock.js';
 import { SqlEngine } from '../core/sql-engine.js';
 import { renderPublishMetaDdl } from '../dialect/publish.js';
-import type { FlipRequest, FlipResult, PublishState } from '../types.js';
+import type { FlipRequest, FlipResult } from '../types.js';
 import { BigQueryClient } from './bigquery-client.js';
 import { BigQueryDialect } from './bigquery-dialect.js';
 import { startEmulator } from './bigquery-emulator.js';
@@ -78,10 +78,6 @@ export class BigQueryEngine extends SqlEngine {
 
   override rollbackPublishGroup(group: string): Promise<FlipResult> {
     return publish.rollbackPublishGroup(this.publishCtx, group);
-  }
-
-  override publishHistory(group: string): Promise<PublishState[]> {
-    return super.publishHistory(group);
   }
 
   /** Bytes a statement would scan, from a dry run (free on BigQuery; the emulator runs the query). */

@@ -58,7 +58,10 @@ export async function flipPublishGroup(ctx: BigQueryPublishContext, req: FlipReq
     for (const [assetKey, id] of entries) {
       const pub = parsePublicationId(d.name, id);
       if (pub.assetKey !== assetKey)
-        throw new EngineError(d.name, `publish group ${req.group}: ${id} is not a publication of ${assetKey}`);
+        throw new EngineError(
+          d.name,
+          `publish group ${req.group}: ${id} is not a publication of ${assetKey}`,
+        );
       const slices = await readSlices(ctx, assetKey, pub.version);
       if (slices.length === 0)
         throw new EngineError(d.name, `publish group ${req.group}: ${id} (for ${assetKey}) does not exist`);
@@ -124,7 +127,10 @@ export async function rollbackPublishGroup(ctx: BigQueryPublishContext, group: s
     const current = live.at(-1);
     const previous = live.at(-2);
     if (!current || !previous) {
-      throw new EngineError(ctx.dialect.name, `publish group ${group} has no earlier version to roll back to`);
+      throw new EngineError(
+        ctx.dialect.name,
+        `publish group ${group} has no earlier version to roll back to`,
+      );
     }
     // Views of the assets the previous version has (their columns may differ), still serving the current one.
     await pointViews(ctx, group, Object.entries(previous.tables), 'rollback');

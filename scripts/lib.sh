@@ -6,6 +6,11 @@ tessera_repo_root() {
   (cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 }
 
+# Per-user cache of downloads and builds, outside any clone so a fresh clone reuses them; keyed by version below it.
+tessera_cache_dir() {
+  echo "${TESSERA_CACHE_DIR:-${HOME}/.cache/tessera}"
+}
+
 # Where services keep their state: $TESSERA_STATE_DIR or <repo>/.state (git-ignored).
 tessera_state_dir() {
   echo "${TESSERA_STATE_DIR:-$(tessera_repo_root)/.state}"

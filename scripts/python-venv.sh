@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Creates (or reuses) the Python venv for the tests' oracles at <repo>/.cache/venv-py, with the
+# Creates (or reuses) the Python venv for the tests' oracles, with the
 # pinned packages of scripts/requirements-test.txt. Idempotent: does nothing when the venv exists and was
 # built from the same requirements file. Prints the venv's python path on success.
 # Override the interpreter with PYTHON=/path/to/python3.11.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
-venv="$repo/.cache/venv-py"
+# Per user, outside the clone (a fresh clone reuses it), keyed by the requirements file's hash.
+cache="${TESSERA_CACHE_DIR:-${HOME}/.cache/tessera}"
+venv="$cache/venv-py-$(sha256sum "$repo/scripts/requirements-test.txt" | cut -c1-12)"
 req="$repo/scripts/requirements-test.txt"
 stamp="$venv/.requirements.sha"
 want=$(sha256sum "$req" | cut -d' ' -f1)
@@ -21,8 +23,8 @@ if ready; then
 fi
 
 # Test files run in parallel and may all call this at once: build under a lock, re-check inside it.
-mkdir -p "$repo/.cache"
-exec 9>"$repo/.cache/venv-py.lock"
+mkdir -p "$cache"
+exec 9>"$venv.lock"
 flock 9
 if ready; then
   echo "$venv/bin/python"

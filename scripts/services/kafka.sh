@@ -15,7 +15,7 @@
 #   TESSERA_KAFKA_WAIT    seconds to wait for the broker (default 90)
 #
 # The jars come from Maven Central (scripts/kafka/pom.xml, `mvn dependency:copy-dependencies`) into
-# <repo>/.cache/kafka/libs; there is no Kafka in Debian. Test-only settings: loopback, no auth,
+# the per-user cache (<cache>/kafka-<version>/libs, see tessera_cache_dir); there is no Kafka in Debian. Test-only settings: loopback, no auth,
 # every replication factor 1.
 set -euo pipefail
 # shellcheck source=../lib.sh
@@ -27,7 +27,8 @@ CONTROLLER_PORT="$((PORT + 1))"
 HOST=127.0.0.1
 HEAP="${TESSERA_KAFKA_HEAP:-512m}"
 WAIT_SECONDS="${TESSERA_KAFKA_WAIT:-90}"
-LIBS="${REPO}/.cache/kafka/libs"
+KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "${REPO}/scripts/kafka/pom.xml")"
+LIBS="$(tessera_cache_dir)/kafka-${KAFKA_VERSION}/libs"
 STATE_DIR="$(tessera_state_dir)"
 KAFKA_DIR="${STATE_DIR}/kafka"
 DATA="${KAFKA_DIR}/data"
@@ -65,8 +66,13 @@ ensure_libs() {
   mvn -q -B -Dstyle.color=never -f "${REPO}/scripts/kafka/pom.xml" dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="${tmp}" >&2
   compgen -G "${tmp}/kafka_2.13-*.jar" >/dev/null || { log "mvn finished but no kafka_2.13 jar in ${tmp}"; exit 1; }
-  rm -rf "${LIBS}"
-  mv "${tmp}" "${LIBS}"
+  # Clones share the cache: another one may have finished first.
+  if compgen -G "${LIBS}/kafka_2.13-*.jar" >/dev/null; then
+    rm -rf "${tmp}"
+  else
+    rm -rf "${LIBS}"
+    mv -T "${tmp}" "${LIBS}"
+  fi
 }
 
 write_config() {

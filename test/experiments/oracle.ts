@@ -1,6 +1,6 @@
 /**
  * Runs gbstats (GrowthBook's engine, PyPI gbstats==0.8.0) as a reference oracle: one python process
- * per batch of cases, in the venv that scripts/python-venv.sh creates at .cache/venv-py.
+ * per batch of cases, in the venv that scripts/python-venv.sh creates in the per-user cache (~/.cache/tessera/venv-py-<hash>).
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +27,7 @@ export function ensureVenv(): string {
   } catch (e) {
     const err = e as { message?: string; stderr?: string };
     throw new Error(
-      `The gbstats oracle venv (.cache/venv-py) is missing and scripts/python-venv.sh could not create it.\n` +
+      `The gbstats oracle venv (scripts/python-venv.sh, in ~/.cache/tessera) is missing and scripts/python-venv.sh could not create it.\n` +
         `${err.message ?? String(e)}\n${err.stderr ?? ''}`,
     );
   }

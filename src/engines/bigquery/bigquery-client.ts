@@ -197,7 +197,9 @@ export class BigQueryClient implements SqlClient {
       readonly dryRun?: boolean;
     },
   ): Promise<JobOutcome> {
-    const text = normalizeDdlTypes(this.scratchNotTemp(sql.replaceAll(TX_TOKEN, opts.txId).trim()));
+    const text = deleteWithWhere(
+      normalizeDdlTypes(this.scratchNotTemp(sql.replaceAll(TX_TOKEN, opts.txId).trim())),
+    );
     if (!opts.dryRun) {
       const dataset = createSchemaTarget(text);
       if (dataset !== undefined) {
@@ -359,7 +361,7 @@ class DeferredTransaction implements SqlSession {
   ) {}
 
   async run(sql: string): Promise<number> {
-    let statement = sql.trim();
+    let statement = deleteWithWhere(sql.trim());
     if (isDml(statement)) {
       let count = countSql(statement);
       const joined = joinedDml(statement);
@@ -445,6 +447,13 @@ function normalizeDdlTypes(sql: string): string {
       i % 2 === 1 ? part : part.replace(INT64_ALIASES, 'INT64').replace(/\bBOOLEAN\b/gi, 'BOOL'),
     )
     .join('');
+}
+
+/** GoogleSQL's DELETE needs a WHERE clause: the shared `DELETE FROM t` (replaceTable) gets `WHERE TRUE`. */
+function deleteWithWhere(sql: string): string {
+  return /^DELETE FROM\s+`(?:[^`\\]|\\.)+`(?:\.`(?:[^`\\]|\\.)+`)?\s*$/i.test(sql)
+    ? `${sql} WHERE TRUE`
+    : sql;
 }
 
 /** Describing a table of a dataset that does not exist is "no table", not an error. */

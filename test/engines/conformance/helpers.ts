@@ -88,7 +88,7 @@ const ENGINE_TYPES: Readonly<Record<string, Readonly<Record<SuiteType, string>>>
     BOOLEAN: 'BOOL',
     TIMESTAMP: 'TIMESTAMP',
     TIMESTAMPTZ: 'TIMESTAMP',
-    'DECIMAL(10,2)': 'NUMERIC(10, 2)',
+    'DECIMAL(10,2)': 'NUMERIC',
   },
   spark: { ...DUCKDB_TYPES, VARCHAR: 'STRING', INTEGER: 'INT', TIMESTAMPTZ: 'TIMESTAMP' },
 };
@@ -100,6 +100,19 @@ export interface SuiteSql {
   t(type: SuiteType): string;
   /** A string literal in the engine's dialect. */
   str(value: string): string;
+  /** `TIMESTAMP '<UTC civil time>'`: the instant that UTC wall-clock time names. */
+  ts(utc: string): string;
+  /**
+   * The name describeTable gives a suite type. The BigQuery emulator's INFORMATION_SCHEMA.COLUMNS says DOUBLE
+   * for a FLOAT64 column (BigQuery says FLOAT64): the suite pins what the emulator gives.
+   */
+  described(type: SuiteType): string;
+  /**
+   * False on the BigQuery emulator, whose analyzer never sees a column added to an existing table (by
+   * `ALTER TABLE … ADD COLUMN` or by patching the table's schema): statements naming it fail with "Column …
+   * is not present in table". BigQuery adds columns; the cases that add one pin the emulator's failure.
+   */
+  readonly addsColumns: boolean;
   /** A query of the given rows, with explicit column types (the first row decides nothing). */
   values(
     columns: readonly (readonly [name: string, type: SuiteType])[],
@@ -112,15 +125,22 @@ export function suiteSql(engineType: string): SuiteSql {
   const registration = (ENGINES as Record<string, { readonly dialect: SqlDialect } | undefined>)[engineType];
   const str = (v: string): string => registration?.dialect.literal(v) ?? `'${v.replaceAll("'", "''")}'`;
   const t = (type: SuiteType): string => types[type];
+  const bigquery = engineType === 'bigquery';
+  // The BigQuery emulator reads a timestamp without a zone in America/Los_Angeles (BigQuery: in UTC), so
+  // the suite names the zone there; instants then match on both.
+  const utc = (v: string): string => (bigquery ? `${v}+00` : v);
   const lit = (v: Cell, type: SuiteType): string => {
     if (v === null) return `CAST(NULL AS ${t(type)})`;
     if (typeof v === 'number' || typeof v === 'boolean') return `CAST(${String(v)} AS ${t(type)})`;
-    return `CAST(${str(v)} AS ${t(type)})`;
+    return `CAST(${str(type === 'TIMESTAMP' ? utc(v) : v)} AS ${t(type)})`;
   };
   return {
     engineType,
     t,
     str,
+    ts: (v) => `TIMESTAMP ${str(utc(v))}`,
+    described: (type) => (bigquery && type === 'DOUBLE' ? 'DOUBLE' : t(type)),
+    addsColumns: !bigquery,
     values(columns, rows) {
       const cells = (r: readonly Cell[]): string[] => r.map((v, i) => lit(v, columns[i]?.[1] ?? 'VARCHAR'));
       // GoogleSQL has no VALUES list in FROM: a UNION ALL of one-row SELECTs says the same everywhere.

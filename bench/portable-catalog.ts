@@ -159,8 +159,6 @@ const rowKeys = (rows: readonly Record<string, unknown>[]): string[] =>
   rows.map((r) => JSON.stringify(Object.entries(r).map(([k, v]) => [k, normalized(v)]))).sort();
 
 async function main(): Promise<void> {
-  // BigQuery's emulator joins only when the conformance suite is asked for; this SQL is GoogleSQL-ready.
-  process.env['TESSERA_BQ_CONFORMANCE'] ??= '1';
   const wanted = args.engines?.split(',');
   const engines = (await availableTestEngines()).filter(
     (e) => e.type !== 'duckdb' && (!wanted || wanted.includes(e.type)),

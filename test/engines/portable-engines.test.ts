@@ -62,9 +62,6 @@ const EXPECTED_SCALARS = [
   },
 ];
 
-// BigQuery's emulator joins only when the conformance suite is asked for (its SQL is not GoogleSQL yet); these
-// queries are, so they ask for it too.
-process.env['TESSERA_BQ_CONFORMANCE'] ??= '1';
 const available = await availableTestEngines();
 
 describe.each(available.map((a) => [a.type, a] as const))('portable macros on %s', (type, registration) => {

@@ -212,10 +212,12 @@ export function scd2Suite(factory: TestEngineFactory): void {
         tracked: ['name', 'city', 'tier'],
       });
       if (!sql.addsColumns) {
-        // The BigQuery emulator never sees an added column (SuiteSql.addsColumns): the merge fails, nothing changes.
+        // The BigQuery emulator never sees an added column (SuiteSql.addsColumns): the merge fails. Its
+        // transaction script is not atomic either (docs/engines.md): the close that ran before the failing
+        // insert stays, so the key has no current version; BigQuery rolls the whole script back.
         await expect(merged).rejects.toThrow(/Column tier is not present in table/);
         expect(await e.query('SELECT id, is_current FROM core.dim_users')).toEqual([
-          { id: 1, is_current: true },
+          { id: 1, is_current: false },
         ]);
         return;
       }

@@ -86,7 +86,9 @@ const planArb = logArb.chain((log) =>
   }),
 );
 
-const engines = await availableTestEngines();
+// The embedded engine only: 30 random logs with a fresh engine each take seconds here and minutes on a server
+// engine (a catalog or an emulator per engine). Trino, Spark and BigQuery run the conformance suite's SCD2 cases.
+const engines = (await availableTestEngines()).filter((e) => e.type === 'duckdb');
 
 for (const factory of engines) {
   describe(`engine ${factory.type}: SCD2 merge properties`, () => {

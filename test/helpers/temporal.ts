@@ -16,7 +16,9 @@ import type { CreateWorkerOptions } from '../../src/runtime/worker.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const TEMPORAL_ADDRESS = process.env.TESSERA_TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-export const UI_BASE_URL = process.env.TESSERA_TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233';
+/** Where the CLI says the Web UI is: the URL, else the moved port (as src/runtime/ui.ts resolves it). */
+export const UI_BASE_URL =
+  process.env.TESSERA_TEMPORAL_UI_URL ?? `http://127.0.0.1:${process.env.TESSERA_TEMPORAL_UI_PORT ?? '8233'}`;
 
 async function healthy(address: string): Promise<boolean> {
   try {

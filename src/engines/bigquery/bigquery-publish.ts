@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { EngineHooks } from '../core/context.js';
+import { tablesHash, toState } from '../core/publish-ops.js';
 import { asNumber, describe } from '../core/context.js';
 import type { SqlClient } from '../core/client.js';
 import type { KeyedLock } from '../core/keyed-lock.js';
@@ -211,25 +211,4 @@ async function readSlices(
     rowCount: asNumber(r['row_count']),
     fingerprint: String(r['fingerprint']),
   }));
-}
-
-function toState(row: HistoryRow): PublishState {
-  const parsed: unknown = JSON.parse(row.tables_json);
-  const tables: Record<string, string> = {};
-  if (parsed && typeof parsed === 'object') {
-    for (const [k, v] of Object.entries(parsed)) if (typeof v === 'string') tables[k] = v;
-  }
-  return {
-    group: row.group_name,
-    version: row.version,
-    seq: row.seq,
-    tables,
-    runId: row.run_id,
-    publishedAt: row.published_at,
-    rolledBack: row.rolled_back,
-  };
-}
-
-function tablesHash(entries: readonly (readonly [string, string])[]): string {
-  return createHash('sha256').update(JSON.stringify(entries)).digest('hex').slice(0, 16);
 }

@@ -167,7 +167,11 @@ async function readSlices(
   }));
 }
 
-function resultOf(assetKey: string, version: string, slices: readonly SliceRow[]): VersionedTableResult {
+export function resultOf(
+  assetKey: string,
+  version: string,
+  slices: readonly SliceRow[],
+): VersionedTableResult {
   const partitions: Record<string, PublishedPartition> = {};
   for (const s of slices) {
     partitions[s.partitionKey] = {
@@ -353,7 +357,7 @@ async function readHistory(ctx: EngineContext, tx: SqlSession, group: string): P
   );
 }
 
-function toState(row: HistoryRow): PublishState {
+export function toState(row: HistoryRow): PublishState {
   const parsed: unknown = JSON.parse(row.tables_json);
   const tables: Record<string, string> = {};
   if (parsed && typeof parsed === 'object') {
@@ -370,10 +374,10 @@ function toState(row: HistoryRow): PublishState {
   };
 }
 
-function currentState(history: readonly PublishState[]): PublishState | undefined {
+export function currentState(history: readonly PublishState[]): PublishState | undefined {
   return history.filter((h) => !h.rolledBack).at(-1);
 }
 
-function tablesHash(entries: readonly (readonly [string, string])[]): string {
+export function tablesHash(entries: readonly (readonly [string, string])[]): string {
   return createHash('sha256').update(JSON.stringify(entries)).digest('hex').slice(0, 16);
 }

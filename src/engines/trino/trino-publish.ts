@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { asNumber } from '../core/context.js';
+import { currentState, resultOf, tablesHash, toState } from '../core/publish-ops.js';
 import { HISTORY_TABLE } from '../dialect/meta.js';
 import {
   MANIFEST_TABLE,
@@ -8,7 +8,6 @@ import {
   SLICE_COLUMN,
   WHOLE,
   parsePublicationId,
-  publicationId,
   renderPublish,
   renderPublishMetaDdl,
   sanitizeVersion,
@@ -21,7 +20,6 @@ import type {
   FlipRequest,
   FlipResult,
   PublishState,
-  PublishedPartition,
   VersionedTableRequest,
   VersionedTableResult,
 } from '../types.js';
@@ -356,30 +354,6 @@ async function readSlices(
   }));
 }
 
-function resultOf(assetKey: string, version: string, slices: readonly SliceRow[]): VersionedTableResult {
-  const partitions: Record<string, PublishedPartition> = {};
-  for (const s of slices) {
-    partitions[s.partitionKey] = {
-      rowCount: s.rowCount,
-      dataVersion: s.fingerprint,
-      reused: s.slice !== version,
-    };
-  }
-  const only = slices.length === 1 ? slices[0] : undefined;
-  return {
-    table: publicationId(assetKey, version),
-    rowCount: slices.reduce((n, s) => n + s.rowCount, 0),
-    dataVersion:
-      only?.fingerprint ??
-      createHash('sha256')
-        .update(slices.map((s) => `${s.partitionKey}:${s.fingerprint}`).join('\n'))
-        .digest('hex')
-        .slice(0, 32),
-    schemaChanges: [],
-    partitions,
-  };
-}
-
 async function readHistory(ctx: TrinoContext, group: string): Promise<PublishState[]> {
   const rows = await ctx.client.query(renderPublish(ctx.dialect).selectHistory(group));
   return rows.map((r) =>
@@ -393,29 +367,4 @@ async function readHistory(ctx: TrinoContext, group: string): Promise<PublishSta
       rolled_back: r['rolled_back'] === true,
     }),
   );
-}
-
-function toState(row: HistoryRow): PublishState {
-  const parsed: unknown = JSON.parse(row.tables_json);
-  const tables: Record<string, string> = {};
-  if (parsed && typeof parsed === 'object') {
-    for (const [k, v] of Object.entries(parsed)) if (typeof v === 'string') tables[k] = v;
-  }
-  return {
-    group: row.group_name,
-    version: row.version,
-    seq: row.seq,
-    tables,
-    runId: row.run_id,
-    publishedAt: row.published_at,
-    rolledBack: row.rolled_back,
-  };
-}
-
-function currentState(history: readonly PublishState[]): PublishState | undefined {
-  return history.filter((h) => !h.rolledBack).at(-1);
-}
-
-function tablesHash(entries: readonly (readonly [string, string])[]): string {
-  return createHash('sha256').update(JSON.stringify(entries)).digest('hex').slice(0, 16);
 }

@@ -18,7 +18,7 @@ const engine = await createDuckDbEngine({ type: 'duckdb', path: ':memory:', thre
 const day = (i: number): string => new Date(Date.UTC(2026, 0, 1 + i)).toISOString().slice(0, 10);
 await engine.execute(
   `CREATE SCHEMA marts; CREATE TABLE marts.revenue__build AS SELECT r AS id, d AS n, (r * 7 + d) % 1000 AS amount, ` +
-    `strftime(DATE '2026-01-01' + d::INT, '%Y-%m-%d') AS _partition FROM range(${DAYS}) AS t(d), range(${ROWS}) AS u(r)`,
+    `strftime(DATE '2026-01-01' + d::INT, '%Y-%m-%d') AS _partition_key FROM range(${DAYS}) AS t(d), range(${ROWS}) AS u(r)`,
 );
 const points = new Set([1, Math.round(DAYS / 4), Math.round(DAYS / 2), DAYS]);
 const out: Record<string, unknown>[] = [];
@@ -28,15 +28,15 @@ for (let i = 0; i < DAYS; i++) {
   const r = await engine.createVersionedTable({
     assetKey: 'marts.revenue',
     version: `v${i}`,
-    selectSql: `SELECT * FROM marts.revenue__build WHERE _partition = '${key}'`,
-    partitions: { column: '_partition', keys: [key] },
+    selectSql: `SELECT * FROM marts.revenue__build WHERE _partition_key = '${key}'`,
+    partitions: { column: '_partition_key', keys: [key] },
   });
   await engine.flipPublishGroup({ group: 'finance', tables: { 'marts.revenue': r.table } });
   const publishMs = performance.now() - t0;
   if (!points.has(i + 1)) continue;
   const t1 = performance.now();
   await engine.execute(
-    `CREATE OR REPLACE TABLE marts.whole_copy AS SELECT * FROM marts.revenue__build WHERE _partition <= '${key}'`,
+    `CREATE OR REPLACE TABLE marts.whole_copy AS SELECT * FROM marts.revenue__build WHERE _partition_key <= '${key}'`,
   );
   const copyMs = performance.now() - t1;
   const t2 = performance.now();

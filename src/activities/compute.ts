@@ -1,7 +1,7 @@
 /**
  * Runs an asset's compute function (see src/dsl/compute.ts) for one partition and renders its rows as one
  * SELECT, so the materialize activity writes them with the engine's replace-partition primitive like any SQL
- * asset (atomic, `_partition` added there). The function reads through a read-only `query`: one statement,
+ * asset (atomic, `_partition_key` added there). The function reads through a read-only `query`: one statement,
  * a query (lexical check shared with `tessera query`), run as a subquery where only a query can stand.
  */
 import { z } from 'zod';

@@ -9,4 +9,4 @@ export function buildTable(asset: Pick<AssetDefinition, 'kind' | 'schema' | 'nam
 }
 
 /** The column every partitioned table carries: the partition key its row belongs to. */
-export const PARTITION_COLUMN = '_partition';
+export const PARTITION_COLUMN = '_partition_key';

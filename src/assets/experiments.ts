@@ -118,7 +118,7 @@ export const experimentAssets = [
       experimentResults(
         EXPERIMENTS,
         await ctx.query(
-          `select * from experiments.experiment_sufficient_stats where _partition = '${ctx.partitionKey}'`,
+          `select * from experiments.experiment_sufficient_stats where _partition_key = '${ctx.partitionKey}'`,
         ),
       ),
     // The function closes over the declarations: their hash is part of the code version.

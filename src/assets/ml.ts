@@ -38,7 +38,7 @@ export const mlAssets = [
       from core.users_daily u
       join signed_up s on s.user_id = u.user_id
       left join known k on k.user_id = u.user_id
-      where u._partition = {{ partition_key }} and u.status = 'active'
+      where u._partition_key = {{ partition_key }} and u.status = 'active'
       group by u.user_id, u.country, u.marketing_consent, s.signed_up_at`,
     owners: ['ml-platform'],
     tags: ['ml', 'features'],

@@ -45,7 +45,7 @@ export const reportingAssets = [
          )
          select m.gross_revenue_cents, o.gross, m.refunded_cents, o.refunded
          from {{ this }} m cross join oltp o
-         where m._partition = {{ partition_key }}
+         where m._partition_key = {{ partition_key }}
            and (m.gross_revenue_cents <> o.gross or m.refunded_cents <> o.refunded)`,
       ),
     ],
@@ -91,7 +91,7 @@ export const reportingAssets = [
       select {{ partition_date }} as day, u.user_id, u.country,
              coalesce(sum(m.cents), 0) as ltv_cents, count(m.cents) as revenue_events
       from core.users_daily u left join moves m on m.user_id = u.user_id
-      where u._partition = {{ partition_key }}
+      where u._partition_key = {{ partition_key }}
       group by u.user_id, u.country`,
     owners: ['finance-analytics'],
     tags: ['finance', 'mart'],

@@ -65,12 +65,12 @@ describe('activities on real DuckDB', () => {
     ]);
     // Day 1 ends with one user in each country; day 2 with both in France.
     const build = await engine.query(
-      `select _partition, country, users from marts.users_by_country__build order by 1, 2`,
+      `select _partition_key, country, users from marts.users_by_country__build order by 1, 2`,
     );
     expect(build).toEqual([
-      { _partition: '2026-11-01', country: 'DE', users: 1 },
-      { _partition: '2026-11-01', country: 'FR', users: 1 },
-      { _partition: '2026-11-02', country: 'FR', users: 2 },
+      { _partition_key: '2026-11-01', country: 'DE', users: 1 },
+      { _partition_key: '2026-11-01', country: 'FR', users: 1 },
+      { _partition_key: '2026-11-02', country: 'FR', users: 2 },
     ]);
     expect(await acts.barrierStatus({ group: 'users', partitionKey: '2026-11-02', latenessMs: 0 })).toEqual({
       ready: true,
@@ -82,8 +82,8 @@ describe('activities on real DuckDB', () => {
       runId: 'run-1',
     });
     // Only the partition behind the barrier: 2026-11-01 was never published.
-    expect(await engine.query(`select _partition, country, users from marts.users_by_country`)).toEqual([
-      { _partition: '2026-11-02', country: 'FR', users: 2 },
+    expect(await engine.query(`select _partition_key, country, users from marts.users_by_country`)).toEqual([
+      { _partition_key: '2026-11-02', country: 'FR', users: 2 },
     ]);
     expect((await ledger.publications('users')).map((p) => p.version)).toEqual([version]);
     // Idempotent: everything is fresh now, and publishing again changes nothing.
@@ -153,11 +153,11 @@ describe('activities on real DuckDB', () => {
     await runPlan(acts, good, '2026-11-01', '2026-11-02');
     await acts.publishGroup({ group: 'users', partitionKey: '2026-11-01', runId: 'run-a' });
     const day1 = [
-      { _partition: '2026-11-01', country: 'DE', users: 1 },
-      { _partition: '2026-11-01', country: 'FR', users: 1 },
+      { _partition_key: '2026-11-01', country: 'DE', users: 1 },
+      { _partition_key: '2026-11-01', country: 'FR', users: 1 },
     ];
     const served = () =>
-      engine.query(`select _partition, country, users from marts.users_by_country order by all`);
+      engine.query(`select _partition_key, country, users from marts.users_by_country order by all`);
     expect(await served()).toEqual(day1);
 
     // 2026-11-02 is rebuilt by code that fails its blocking check: its rows stay in the build table.
@@ -191,7 +191,7 @@ describe('activities on real DuckDB', () => {
     await runPlan(acts, defs, '2026-11-01', '2026-11-02');
     // A rebuild in flight (written, checks not yet recorded) looks like this to the publisher.
     await engine.execute(
-      `update marts.users_by_country__build set users = 99 where _partition = '2026-11-02'`,
+      `update marts.users_by_country__build set users = 99 where _partition_key = '2026-11-02'`,
     );
     await expect(
       acts.publishGroup({ group: 'users', partitionKey: '2026-11-02', runId: 'run-1' }),

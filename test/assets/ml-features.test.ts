@@ -177,7 +177,7 @@ describe('ml.ml_user_features is point-in-time correct', () => {
     engine.query(
       `select cast(feature_date as varchar) as feature_date, user_id, country, marketing_consent, tenure_days,
               purchases_to_date, confirmed_purchases_to_date, confirmed_cents_to_date
-       from ml.ml_user_features where _partition = ? order by user_id`,
+       from ml.ml_user_features where _partition_key = ? order by user_id`,
       [day],
     );
 

@@ -156,7 +156,7 @@ async function buildRevenue(log: readonly Change[]) {
       else expect(r.error ?? r.status, step.id).toBe('success');
     }
     const built = await engine.query(
-      `select gross_revenue_cents, refunded_cents from reporting.mart_daily_revenue__build where _partition = ?`,
+      `select gross_revenue_cents, refunded_cents from reporting.mart_daily_revenue__build where _partition_key = ?`,
       [D],
     );
     return { mart, built };

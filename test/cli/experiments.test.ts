@@ -95,7 +95,7 @@ describe('tessera experiments report', () => {
         create table experiments.experiment_sufficient_stats as
         select * from (values ${values}) as t(experiment_key, metric_id, variation, users, main_sum, main_sum_squares,
           denominator_sum, denominator_sum_squares, main_denominator_sum_product, covariate_sum, covariate_sum_squares,
-          main_covariate_sum_product, multiple_variation_users, _partition)`);
+          main_covariate_sum_product, multiple_variation_users, _partition_key)`);
       const acts = createActivities({
         definitions: bookMyEvent,
         engines: { duckdb: engine },

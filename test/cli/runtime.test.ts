@@ -321,8 +321,8 @@ describe('tessera against a worker', () => {
     ]);
 
     // Exactly the published days: 2026-11-01 and 2026-11-05 are built but never went through a barrier.
-    const days = (q: { value: Query }) => q.value.rows.map((r) => r['_partition']);
-    const published = await env.json<Query>(['query', `select distinct _partition from ${mart} order by 1`]);
+    const days = (q: { value: Query }) => q.value.rows.map((r) => r['_partition_key']);
+    const published = await env.json<Query>(['query', `select distinct _partition_key from ${mart} order by 1`]);
     expect(days(published)).toEqual(['2026-11-02', '2026-11-03', '2026-11-04']);
 
     const back = await env.json<{ version: string; route: string }>(['publish', 'rollback', group]);
@@ -333,7 +333,7 @@ describe('tessera against a worker', () => {
     });
     const after = await env.run(['publish', 'status', group]);
     expect(after.stdout).toMatch(new RegExp(`${group}\\s+2026-11-03_\\w+\\s+\\S+\\s+1\\s+2026-11-04_`));
-    const view = await env.json<Query>(['query', `select distinct _partition from ${mart} order by 1`]);
+    const view = await env.json<Query>(['query', `select distinct _partition_key from ${mart} order by 1`]);
     expect(view.code).toBe(0);
     expect(days(view)).toEqual(['2026-11-02', '2026-11-03']);
   }, 180_000);

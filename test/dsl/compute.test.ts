@@ -105,7 +105,7 @@ describe('materializing a compute asset on DuckDB', () => {
   const summarize: ComputeFn = async (ctx) => {
     seen.push({ partitionKey: ctx.partitionKey, ...(ctx.window ? { window: ctx.window } : {}) });
     const rows = await ctx.query(
-      `select count(*) as n, sum(amount) as total from src.sales where _partition = '${ctx.partitionKey}'`,
+      `select count(*) as n, sum(amount) as total from src.sales where _partition_key = '${ctx.partitionKey}'`,
     );
     const r = rows[0] ?? {};
     return {
@@ -159,7 +159,7 @@ describe('materializing a compute asset on DuckDB', () => {
   });
   afterEach(async () => engine.close());
 
-  it('replaces the partition with the returned rows, typed, with _partition; re-runs are idempotent', async () => {
+  it('replaces the partition with the returned rows, typed, with _partition_key; re-runs are idempotent', async () => {
     const acts = make(defs(summarize));
     for (const d of ['2026-11-02', '2026-11-03']) {
       expect((await run(acts, 'src.sales', d)).status).toBe('success');
@@ -177,11 +177,11 @@ describe('materializing a compute asset on DuckDB', () => {
     ]);
     const read = () =>
       engine.query(
-        `select _partition, cast(day as varchar) as day, sales, total, label, big, cast(computed_at as varchar) as at from out.summary order by _partition, sales nulls last`,
+        `select _partition_key, cast(day as varchar) as day, sales, total, label, big, cast(computed_at as varchar) as at from out.summary order by _partition_key, sales nulls last`,
       );
     expect(await read()).toEqual([
       {
-        _partition: '2026-11-02',
+        _partition_key: '2026-11-02',
         day: '2026-11-02',
         sales: 2,
         total: 30.5,
@@ -190,7 +190,7 @@ describe('materializing a compute asset on DuckDB', () => {
         at: '2026-11-03 00:00:00',
       },
       {
-        _partition: '2026-11-02',
+        _partition_key: '2026-11-02',
         day: '2026-11-02',
         sales: null,
         total: null,
@@ -199,7 +199,7 @@ describe('materializing a compute asset on DuckDB', () => {
         at: null,
       },
       {
-        _partition: '2026-11-03',
+        _partition_key: '2026-11-03',
         day: '2026-11-03',
         sales: 3,
         total: 35.75,
@@ -208,7 +208,7 @@ describe('materializing a compute asset on DuckDB', () => {
         at: '2026-11-04 00:00:00',
       },
       {
-        _partition: '2026-11-03',
+        _partition_key: '2026-11-03',
         day: '2026-11-03',
         sales: null,
         total: null,
@@ -225,7 +225,7 @@ describe('materializing a compute asset on DuckDB', () => {
       'label:VARCHAR',
       'big:BOOLEAN',
       'computed_at:TIMESTAMP',
-      '_partition:VARCHAR',
+      '_partition_key:VARCHAR',
     ]);
     const before = await read();
     const again = await acts.materializeStep({
@@ -250,8 +250,8 @@ describe('materializing a compute asset on DuckDB', () => {
     const r = await run(acts, 'out.summary', '2026-11-02');
     expect(r.status).toBe('success');
     expect(r.rowCount).toBe(0);
-    expect(await engine.query(`select _partition, k from out.summary__build`)).toEqual([
-      { _partition: '2026-11-03', k: '2026-11-03' },
+    expect(await engine.query(`select _partition_key, k from out.summary__build`)).toEqual([
+      { _partition_key: '2026-11-03', k: '2026-11-03' },
     ]);
     // Publication flips the group's view at the asset key to a copy of the build table.
     expect(await engine.describeTable('out.summary')).toBeUndefined();
@@ -274,7 +274,7 @@ describe('materializing a compute asset on DuckDB', () => {
         async () => ({ columns: [{ name: 'n', type: 'integer' }], rows: [{ n: 1.5 }] }),
         /column n is integer, got 1.5/,
       ],
-      [async () => ({ columns: [{ name: '_partition', type: 'string' }], rows: [] }), /added by Tessera/],
+      [async () => ({ columns: [{ name: '_partition_key', type: 'string' }], rows: [] }), /added by Tessera/],
     ];
     for (const [fn, message] of cases) {
       const acts = make(defs(fn));

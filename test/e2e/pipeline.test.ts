@@ -103,7 +103,7 @@ describe('pipeline on a real Temporal server, DuckDB and SQLite ledger', () => {
     expect(published.status).toBe('published');
     expect(
       await engine.query(
-        `select country, users from ${prefix}marts.users_by_country where _partition = '2026-11-02'`,
+        `select country, users from ${prefix}marts.users_by_country where _partition_key = '2026-11-02'`,
       ),
     ).toEqual([{ country: 'FR', users: 2 }]);
     // The step workflows are findable in the Temporal UI by asset (visibility lags a little).

@@ -67,7 +67,7 @@ beforeAll(async () => {
   }
   await acts.publishGroup({ group: 'experiments', partitionKey: LAST, runId: 'exp-sim' });
   results = await engine.query(
-    `select * from experiments.mart_experiment_results where _partition = '${LAST}' order by metric_id, variation`,
+    `select * from experiments.mart_experiment_results where _partition_key = '${LAST}' order by metric_id, variation`,
   );
 }, 240_000);
 

@@ -49,15 +49,15 @@ describe('readers during publish', () => {
         const amount = bad(gen) ? 'NULL' : String(10 * gen);
         const r = await engine.replacePartition({
           table: 'r.events',
-          partition: { type: 'values', values: { _partition: req.partitionKey } },
+          partition: { type: 'values', values: { _partition_key: req.partitionKey } },
           selectSql:
             `SELECT i::INT AS k, ${gen}::INT AS gen, CAST(${amount} AS BIGINT) AS amount, ` +
-            `'${req.partitionKey}' AS _partition FROM range(${rowsOf(gen)}) AS t(i)`,
+            `'${req.partitionKey}' AS _partition_key FROM range(${rowsOf(gen)}) AS t(i)`,
         });
         return {
           rowCount: r.rowCount,
           dataVersion: r.dataVersion,
-          partition: { type: 'values', values: { _partition: req.partitionKey } },
+          partition: { type: 'values', values: { _partition_key: req.partitionKey } },
           ...(req.window ? { watermark: { source: 'gen', watermark: req.window.end } } : {}),
         };
       },
@@ -76,7 +76,7 @@ describe('readers during publish', () => {
           kind: 'mart',
           partitions: byDay,
           deps: ['r.events'],
-          sql: `select count(*)::INT as n, max(gen)::INT as gen from r.events where _partition = {{ partition_key }}`,
+          sql: `select count(*)::INT as n, max(gen)::INT as gen from r.events where _partition_key = {{ partition_key }}`,
           publishGroup: 'pair',
         }),
         asset({
@@ -84,7 +84,7 @@ describe('readers during publish', () => {
           kind: 'mart',
           partitions: byDay,
           deps: ['r.events'],
-          sql: `select sum(amount)::BIGINT as total, max(gen)::INT as gen from r.events where _partition = {{ partition_key }}`,
+          sql: `select sum(amount)::BIGINT as total, max(gen)::INT as gen from r.events where _partition_key = {{ partition_key }}`,
           checks: [notNull('total')],
           publishGroup: 'pair',
         }),
@@ -110,8 +110,8 @@ describe('readers during publish', () => {
     const afterFirstFlip = firstFlipDone;
     try {
       return await engine.query<Served & Record<string, never>>(
-        `select coalesce(c._partition, t._partition) as day, c.n, c.gen as count_gen, t.total, t.gen as total_gen
-         from m.counts c full outer join m.totals t on c._partition = t._partition order by 1`,
+        `select coalesce(c._partition_key, t._partition_key) as day, c.n, c.gen as count_gen, t.total, t.gen as total_gen
+         from m.counts c full outer join m.totals t on c._partition_key = t._partition_key order by 1`,
       );
     } catch (e) {
       if (afterFirstFlip || !/does not exist/.test(String(e))) throw e;

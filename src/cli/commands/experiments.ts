@@ -116,7 +116,7 @@ Examples:
       }
       const days = await read(
         c,
-        `select distinct _partition as day from ${o.mart} where experiment_key = ${lit(key)} order by 1`,
+        `select distinct _partition_key as day from ${o.mart} where experiment_key = ${lit(key)} order by 1`,
         o.via,
       );
       const published = days.rows.map((r) => String(r.day));
@@ -127,7 +127,7 @@ Examples:
         );
       const { rows, route } = await read(
         c,
-        `select * from ${o.mart} where experiment_key = ${lit(key)} and _partition = ${lit(day)} order by metric_id, is_baseline desc, variation`,
+        `select * from ${o.mart} where experiment_key = ${lit(key)} and _partition_key = ${lit(day)} order by metric_id, is_baseline desc, variation`,
         o.via,
       );
       const first = rows[0] ?? {};

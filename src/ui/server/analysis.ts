@@ -139,14 +139,14 @@ export async function experiment(deps: AnalysisDeps, key: string, day?: string):
     throw new UsageError(`unknown experiment "${key}"${hint ? `; did you mean "${hint}"?` : ''}`);
   }
   const daysResult = await deps.warehouse.query({
-    sql: `select distinct _partition as day from ${RESULTS_MART} where experiment_key = ${lit(key)} order by 1`,
+    sql: `select distinct _partition_key as day from ${RESULTS_MART} where experiment_key = ${lit(key)} order by 1`,
     limit: 10_000,
   });
   const days = daysResult.rows.map((r) => String(r['day']));
   const chosen = day ?? days.at(-1) ?? '';
   if (!days.includes(chosen)) throw new UsageError(`no published results of ${key} for ${chosen}`);
   const r = await deps.warehouse.query({
-    sql: `select * from ${RESULTS_MART} where experiment_key = ${lit(key)} and _partition = ${lit(chosen)} order by metric_id, is_baseline desc, variation`,
+    sql: `select * from ${RESULTS_MART} where experiment_key = ${lit(key)} and _partition_key = ${lit(chosen)} order by metric_id, is_baseline desc, variation`,
     limit: 100_000,
   });
   const rows = [...r.rows];

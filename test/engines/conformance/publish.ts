@@ -160,26 +160,26 @@ export function publishSuite(factory: TestEngineFactory): void {
         selectSql: sql
           .values(
             [
-              ['_partition', 'VARCHAR'],
+              ['_partition_key', 'VARCHAR'],
               ['amount', 'INTEGER'],
             ],
             rows.length > 0 ? rows : [['none', 0]],
           )
           .concat(rows.length > 0 ? '' : ' WHERE 1 = 0'),
-        partitions: { column: '_partition', keys: days },
+        partitions: { column: '_partition_key', keys: days },
       });
       const flip = await e.flipPublishGroup({ group: 'finance', tables: { 'marts.daily': r.table } });
       return { r, flip };
     }
     const servedDays = async (e: Engine) =>
-      e.query('SELECT _partition, amount FROM marts.daily ORDER BY _partition, amount');
+      e.query('SELECT _partition_key, amount FROM marts.daily ORDER BY _partition_key, amount');
     const stored = async (e: Engine) =>
       Number((await e.query('SELECT count(*) AS n FROM marts.__p_daily'))[0]?.['n']);
 
     it('serves exactly the published partitions; a republish replaces only its own', async () => {
       const e = engine();
       await publishDays(e, 'v1', ['d1'], [['d1', 10]]);
-      expect(await servedDays(e)).toEqual([{ _partition: 'd1', amount: 10 }]);
+      expect(await servedDays(e)).toEqual([{ _partition_key: 'd1', amount: 10 }]);
       await publishDays(
         e,
         'v2',
@@ -190,23 +190,23 @@ export function publishSuite(factory: TestEngineFactory): void {
         ],
       );
       expect(await servedDays(e)).toEqual([
-        { _partition: 'd1', amount: 10 },
-        { _partition: 'd2', amount: 20 },
-        { _partition: 'd2', amount: 21 },
+        { _partition_key: 'd1', amount: 10 },
+        { _partition_key: 'd2', amount: 20 },
+        { _partition_key: 'd2', amount: 21 },
       ]);
       const { r } = await publishDays(e, 'v3', ['d2'], [['d2', 22]]);
       expect(r.partitions).toEqual({ d2: { rowCount: 1, dataVersion: r.dataVersion, reused: false } });
       expect(await servedDays(e)).toEqual([
-        { _partition: 'd1', amount: 10 },
-        { _partition: 'd2', amount: 22 },
+        { _partition_key: 'd1', amount: 10 },
+        { _partition_key: 'd2', amount: 22 },
       ]);
       // Only the changed partition was appended: 1 + 2 + 1 rows stored for three publications.
       expect(await stored(e)).toBe(4);
       await e.rollbackPublishGroup('finance');
       expect(await servedDays(e)).toEqual([
-        { _partition: 'd1', amount: 10 },
-        { _partition: 'd2', amount: 20 },
-        { _partition: 'd2', amount: 21 },
+        { _partition_key: 'd1', amount: 10 },
+        { _partition_key: 'd2', amount: 20 },
+        { _partition_key: 'd2', amount: 21 },
       ]);
     });
 
@@ -219,7 +219,7 @@ export function publishSuite(factory: TestEngineFactory): void {
       expect(await stored(e)).toBe(1);
       const retry = await publishDays(e, 'v1', ['d1'], [['d1', 99]]);
       expect(retry.r.partitions['d1']).toMatchObject({ rowCount: 1, reused: false });
-      expect(await servedDays(e)).toEqual([{ _partition: 'd1', amount: 10 }]);
+      expect(await servedDays(e)).toEqual([{ _partition_key: 'd1', amount: 10 }]);
       expect(await stored(e)).toBe(1);
     });
 
@@ -235,9 +235,9 @@ export function publishSuite(factory: TestEngineFactory): void {
         ],
       );
       await publishDays(e, 'v2', ['d2'], []);
-      expect(await servedDays(e)).toEqual([{ _partition: 'd1', amount: 10 }]);
+      expect(await servedDays(e)).toEqual([{ _partition_key: 'd1', amount: 10 }]);
       await expect(publishDays(e, 'v3', ['d3'], [['d4', 40]])).rejects.toBeInstanceOf(PartitionMismatchError);
-      expect(await servedDays(e)).toEqual([{ _partition: 'd1', amount: 10 }]);
+      expect(await servedDays(e)).toEqual([{ _partition_key: 'd1', amount: 10 }]);
     });
 
     it('keeps serving older partitions when the store gains a column', async () => {
@@ -246,23 +246,23 @@ export function publishSuite(factory: TestEngineFactory): void {
       const published = e.createVersionedTable({
         assetKey: 'marts.daily',
         version: 'v2',
-        selectSql: `SELECT 'd2' AS _partition, 20 AS amount, 'new' AS note`,
-        partitions: { column: '_partition', keys: ['d2'] },
+        selectSql: `SELECT 'd2' AS _partition_key, 20 AS amount, 'new' AS note`,
+        partitions: { column: '_partition_key', keys: ['d2'] },
       });
       if (!sql.addsColumns) {
         // The BigQuery emulator never sees an added column (SuiteSql.addsColumns): the publication fails and
         // the group keeps serving v1.
         await expect(published).rejects.toThrow(/Column note is not present in table/);
-        expect(await e.query('SELECT _partition, amount FROM marts.daily')).toEqual([
-          { _partition: 'd1', amount: 10 },
+        expect(await e.query('SELECT _partition_key, amount FROM marts.daily')).toEqual([
+          { _partition_key: 'd1', amount: 10 },
         ]);
         return;
       }
       const r = await published;
       await e.flipPublishGroup({ group: 'finance', tables: { 'marts.daily': r.table } });
-      expect(await e.query('SELECT _partition, amount, note FROM marts.daily ORDER BY 1')).toEqual([
-        { _partition: 'd1', amount: 10, note: null },
-        { _partition: 'd2', amount: 20, note: 'new' },
+      expect(await e.query('SELECT _partition_key, amount, note FROM marts.daily ORDER BY 1')).toEqual([
+        { _partition_key: 'd1', amount: 10, note: null },
+        { _partition_key: 'd2', amount: 20, note: 'new' },
       ]);
     });
   });

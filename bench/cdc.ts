@@ -1,24 +1,26 @@
 /**
- * CDC bench: PostgreSQL (logical slot) → DuckDB raw table, by default as PostgresCdcLoader runs it: the
- * streaming replication protocol and the pgoutput plugin.
- *   1. throughput: N purchase changes committed up front, then drained with pollBatch; changes/s.
+ * CDC bench: PostgreSQL (logical slot) → DuckDB raw table (file-backed), by default exactly as the worker runs it:
+ * `PostgresCdcLoader.land` (the streaming replication protocol, the pgoutput plugin, the raw sink the loader
+ * picks, batches of 20,000 confirmed after each write). Goal: ≥ 50,000 changes/s.
+ *   1. throughput: N purchase changes committed up front, then drained (loader: one `land` pass; stream/sql:
+ *      pollBatch until caught up); changes/s, wall clock, with the machine's load.
  *   2. where the time goes: the same steps as PostgresCdcSource's pollBatch (peek, parse, build records,
  *      land, advance) run by hand on another CHANGES/2 changes, each timed (wall, and this process's CPU:
  *      DuckDB's threads included, PostgreSQL's decoding not), per 20,000 changes.
  *   3. lag at steady load: a worker thread commits RATE changes/s while the source polls; end-to-end
  *      lag per change = time its row is in the raw table − its commit time; p50/p95/p99.
- * --source stream (default: PostgresStreamCdcSource, holding the slot between polls) or sql
- * (PostgresCdcSource, peek/advance); --plugin pgoutput (default) or wal2json. --rounds R repeats step 1 and
+ * --source loader (default: PostgresCdcLoader as the worker holds it; steps 2 and 3 are skipped), stream
+ * (PostgresStreamCdcSource, holding the slot between polls) or sql (PostgresCdcSource, peek/advance); --plugin pgoutput (default) or wal2json. --rounds R repeats step 1 and
  * prints best and median, plus CPU-seconds per 20,000 changes: this process (Node + DuckDB threads) and,
  * when PostgreSQL runs on this machine, the capture's PostgreSQL backends (decoding), read from /proc; and
  * how busy the main thread was (event loop utilization).
- * Usage: npx tsx bench/cdc.ts [--source stream|sql] [--plugin pgoutput|wal2json] [--rounds 3]
+ * Usage: npx tsx bench/cdc.ts [--source loader|stream|sql] [--plugin pgoutput|wal2json] [--rounds 3]
  *        [--changes 300000] [--rate 5000] [--seconds 20] [--batch 20000] [--skip-stages] [--skip-lag]
  * Needs TESSERA_TEST_PG_URL or starts scripts/services/postgres.sh.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
@@ -29,6 +31,7 @@ import type { Engine } from '../src/engines/types.js';
 import { ChangeLander } from '../src/sources/cdc/lander.js';
 import { PgRecordBuilder } from '../src/sources/cdc/pg-records.js';
 import { PgTypeRegistry } from '../src/sources/cdc/pg-types.js';
+import { PostgresCdcLoader } from '../src/sources/cdc/loader.js';
 import { PostgresCdcSource } from '../src/sources/cdc/postgres-source.js';
 import { PostgresStreamCdcSource } from '../src/sources/cdc/postgres-stream-source.js';
 import { parseTableRef } from '../src/sources/cdc/snapshot.js';
@@ -61,7 +64,7 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '5000' },
     seconds: { type: 'string', default: '20' },
     batch: { type: 'string', default: '20000' },
-    source: { type: 'string', default: 'stream' },
+    source: { type: 'string', default: 'loader' },
     plugin: { type: 'string', default: 'pgoutput' },
     rounds: { type: 'string', default: '1' },
     'skip-stages': { type: 'boolean', default: false },
@@ -73,7 +76,9 @@ const RATE = Number(args.rate);
 const SECONDS = Number(args.seconds);
 const BATCH = Number(args.batch);
 const ROUNDS = Number(args.rounds);
-if (args.source !== 'sql' && args.source !== 'stream') throw new Error('--source is sql or stream');
+if (args.source !== 'sql' && args.source !== 'stream' && args.source !== 'loader')
+  throw new Error('--source is loader, stream or sql');
+const LOADER = args.source === 'loader';
 if (args.plugin !== 'wal2json' && args.plugin !== 'pgoutput')
   throw new Error('--plugin is wal2json or pgoutput');
 const PLUGIN: 'wal2json' | 'pgoutput' = args.plugin;
@@ -203,8 +208,19 @@ async function main(): Promise<void> {
     tables: OLTP_TABLES.inventory_db,
     plugin: PLUGIN,
   };
+  // The worker's loader (it builds its own stream source and raw sink from the engine).
+  const loader = LOADER
+    ? new PostgresCdcLoader({
+        engine,
+        url: db.url,
+        database: 'inventory_db',
+        tables: OLTP_TABLES.inventory_db,
+        slot: 'bench_cdc',
+        plugin: PLUGIN,
+      })
+    : undefined;
   const src =
-    args.source === 'stream'
+    args.source !== 'sql'
       ? new PostgresStreamCdcSource({ ...config, holdSlot: true })
       : new PostgresCdcSource(config);
   try {
@@ -214,8 +230,13 @@ async function main(): Promise<void> {
     await db.client.query(
       `INSERT INTO listings (vendor_id, listing_type, title, city, price_cents, currency) VALUES (1, 'event_space', 'L', 'Berlin', 1, 'EUR')`,
     );
-    await src.init(sink);
-    await src.pollBatch(sink);
+    if (loader) {
+      await loader.init();
+      await loader.land(() => undefined);
+    } else {
+      await src.init(sink);
+      await src.pollBatch(sink);
+    }
 
     // 1. Throughput: half inserts, half updates, in transactions of 1,000 changes.
     const rates: number[] = [];
@@ -224,9 +245,11 @@ async function main(): Promise<void> {
       // (logged every 15 s and at checkpoints) the capture has confirmed. Rounds seconds apart would
       // each re-read every round before: a checkpoint and a caught-up poll stand for those 15 s.
       await db.client.query('CHECKPOINT');
-      await src.pollBatch(sink);
+      if (loader) await loader.land(() => undefined);
+      else await src.pollBatch(sink);
       // A backlog drain: no stream may decode ahead of the timed part (it starts inside it).
-      if (src instanceof PostgresStreamCdcSource) await src.close();
+      if (loader) await loader.close();
+      else if (src instanceof PostgresStreamCdcSource) await src.close();
       await generate(db.client, CHANGES);
       const pg0 = await backendCpu(db.client, 'bench_cdc');
       const c0 = process.cpuUsage();
@@ -234,11 +257,16 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       let landed = 0;
       let polls = 0;
-      for (;;) {
-        const r = await src.pollBatch(sink, { maxChanges: BATCH });
-        landed += r.changes;
-        polls++;
-        if (r.caughtUp) break;
+      if (loader) {
+        // One pass, as an ingest step runs it; `landed` counts rows written to raw tables.
+        landed = (await loader.land(() => void polls++)).landed;
+      } else {
+        for (;;) {
+          const r = await src.pollBatch(sink, { maxChanges: BATCH });
+          landed += r.changes;
+          polls++;
+          if (r.caughtUp) break;
+        }
       }
       const seconds = (performance.now() - t0) / 1000;
       const used = process.cpuUsage(c0);
@@ -252,7 +280,7 @@ async function main(): Promise<void> {
       console.log(
         `throughput [${args.source}/${PLUGIN}] round ${round + 1}: ${landed} changes in ${seconds.toFixed(2)} s over ${polls} polls = ` +
           `${Math.round(landed / seconds)} changes/s (batch ${BATCH}); CPU per 20,000 changes: this process ${per20k(node)} s, ` +
-          `PostgreSQL backends ${pgCpu}; main thread busy ${Math.round(elu * 100)}%`,
+          `PostgreSQL backends ${pgCpu}; main thread busy ${Math.round(elu * 100)}%; 1-min load ${loadavg()[0]!.toFixed(1)}`,
       );
     }
     const sorted = [...rates].sort((x, y) => x - y);
@@ -260,6 +288,7 @@ async function main(): Promise<void> {
       `throughput [${args.source}/${PLUGIN}] over ${ROUNDS} rounds: best ${Math.round(sorted.at(-1) ?? 0)}, median ${Math.round(percentile(sorted, 50))} changes/s`,
     );
 
+    if (loader) return; // steps 2 and 3 drive the source by hand: --source stream
     // 2. Where the time goes.
     if (!args['skip-stages']) {
       if (src instanceof PostgresStreamCdcSource) await src.close(); // releases the slot for the peeks
@@ -323,7 +352,8 @@ async function main(): Promise<void> {
         `p50 ${percentile(lags, 50)} ms, p95 ${percentile(lags, 95)} ms, p99 ${percentile(lags, 99)} ms, max ${lags.at(-1)} ms`,
     );
   } finally {
-    await src.dropSlot().catch(() => undefined);
+    await (loader ?? src).dropSlot().catch(() => undefined);
+    await loader?.close();
     await src.close();
     await engine.close();
     await rm(dir, { recursive: true, force: true });

@@ -22,6 +22,8 @@ Iceberg commit (readers see the old table or the new one), recording the step id
   spark-submit ... jobs/scd2_merge.py --changes raw.users_changes --target core.dim_users \
       --business-key user_id --tracked email,country --order-by lsn --commit-time committed_at \
       --op op --step-id <id> [--buckets 16]
+
+--order-by may name several columns (`_lsn,_seq`): see ordering().
 """
 
 import argparse
@@ -46,6 +48,15 @@ def row_hash(cols):
     return F.conv(F.substring(F.md5(text), 1, 16), 16, -10).cast("bigint")
 
 
+def ordering(columns):
+    """The ordering value: one column as it is; several (`_lsn,_seq`) as text, each after the first zero-padded
+    to 20, the engines' `_lsn || lpad(CAST(_seq AS text), 20, '0')` for a change log (materialize.ts)."""
+    if len(columns) == 1:
+        return F.col(columns[0])
+    first, *rest = columns
+    return F.concat(F.col(first).cast("string"), *[F.lpad(F.col(c).cast("string"), 20, "0") for c in rest])
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--changes", required=True)
@@ -61,7 +72,8 @@ def main():
     changes_table, target = tj.table_name(a.changes), tj.table_name(a.target)
     keys = [k for k in a.business_key.split(",") if k]
     attrs = [c for c in a.tracked.split(",") if c]
-    for c in [*keys, *attrs, a.order_by, a.commit_time, a.op]:
+    order_cols = [c for c in a.order_by.split(",") if c]
+    for c in [*keys, *attrs, *order_cols, a.commit_time, a.op]:
         tj.column(c)
     cols = [*keys, *attrs]
 
@@ -74,7 +86,7 @@ def main():
     src = spark.table(changes_table).select(
         *cols,
         F.col(a.commit_time).alias("__ts"),
-        F.col(a.order_by).alias("__ord"),
+        ordering(order_cols).alias("__ord"),
         F.col(a.op).alias("__op"),
     )
     order_type = src.schema["__ord"].dataType

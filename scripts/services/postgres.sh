@@ -100,6 +100,8 @@ start_cluster() {
   fi
   local opts="-c port=${PORT} -c listen_addresses=${HOST} -c unix_socket_directories=$(socket_dir)"
   opts+=" -c wal_level=logical -c max_replication_slots=8 -c max_wal_senders=8"
+  # The Iceberg JDBC catalogs of Trino and the Spark server pool their connections here beside the tests'.
+  opts+=" -c max_connections=300"
   # fsync=off only: synchronous_commit=off would delay what logical decoding can read (it stops at
   # the flushed WAL), so a change committed just now could be missing from pg_logical_slot_get_changes.
   opts+=" -c fsync=off -c full_page_writes=off"

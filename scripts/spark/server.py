@@ -11,7 +11,7 @@ Protocol (POST, JSON body, JSON answer):
   /close  {"session": str, "purge": bool?}                -> {}
 Every request may name a "catalog": a session created by it uses a catalog of that name with the
 lakehouse's settings and its own warehouse folder (tests: each engine its own tables; purge drops them).
-  GET /health                                             -> {"ok": true, "version": "4.1.x"}
+  GET /health                      -> {"ok": true, "version": "4.1.x", "statements": ["STAGE VIEW"]}
 Errors: HTTP 400 {"error": message, "class": exception class, "retryable": bool}.
 
 A session id names a `SparkSession.newSession()`: its own temp views (staging) and settings, the
@@ -19,6 +19,11 @@ same catalog. Two statements are answered specially, because Spark has no inform
   DESCRIBE TABLE <name>   -> rows {name, type} of the columns only (type as Spark's SQL spelling,
                              upper case), and no rows when the relation does not exist;
   SHOW RELATION KIND <name> -> one row {kind: 'table'|'view'}, none when it does not exist.
+One statement is run specially:
+  STAGE VIEW <name> AS <select> -> the select computed now (a runtime error surfaces here) and kept as the
+                             session's temp view <name>, cut loose from the tables it read. A `CACHE TABLE`
+                             is not: Spark recomputes a cached relation when a table it read is written
+                             (an SCD2 merge's staged versions would change under it after the MERGE).
 
 Values are JSON-safe as the engine contract says: integers beyond 2^53 as strings, DECIMAL as
 numbers, TIMESTAMP as ISO-8601 UTC (the process runs with TZ=UTC, the session with timeZone=UTC).
@@ -47,6 +52,7 @@ from pyspark.sql import SparkSession  # noqa: E402
 MAX_SAFE = 2**53 - 1
 DESCRIBE = re.compile(r"^\s*DESCRIBE\s+TABLE\s+(.+?)\s*;?\s*$", re.I | re.S)
 KIND = re.compile(r"^\s*SHOW\s+RELATION\s+KIND\s+(.+?)\s*;?\s*$", re.I | re.S)
+STAGE = re.compile(r"^\s*STAGE\s+VIEW\s+(`(?:[^`]|``)+`|\w+)\s+AS\s+(.+?)\s*;?\s*$", re.I | re.S)
 # Iceberg commit conflicts and similar: running the same call again can succeed.
 RETRYABLE = re.compile(r"CommitFailedException|ConcurrentModification|ValidationException: Found conflicting")
 
@@ -144,6 +150,23 @@ class Server:
             s = self.sessions.pop(sid, None)
         if s is None:
             return
+        try:
+            self.drop_session(s, purge)
+        finally:
+            self.close_catalog(s)
+
+    def close_catalog(self, s):
+        """Every session loads its own instance of its catalog, and an Iceberg JDBC catalog holds a pool of
+        PostgreSQL connections until it is closed: without this, each session leaks connections until
+        PostgreSQL refuses clients."""
+        try:
+            name = s.conf.get("spark.sql.defaultCatalog")
+            plugin = s._jsparkSession.sessionState().catalogManager().catalog(name)
+            plugin.icebergCatalog().close()
+        except Exception:  # noqa: BLE001 - not an Iceberg catalog, or not closeable: nothing held
+            pass
+
+    def drop_session(self, s, purge):
         for t in s.catalog.listTables():
             if t.isTemporary:
                 s.catalog.dropTempView(t.name)
@@ -194,8 +217,18 @@ class Server:
     def run(self, sid, sql):
         spark = self.session(sid)
         for statement in split_statements(sql):
-            spark.sql(statement).collect()
+            m = STAGE.match(statement)
+            if m:
+                self.stage(spark, m.group(1), m.group(2))
+            else:
+                spark.sql(statement).collect()
         return {"count": -1}
+
+    def stage(self, spark, name, select):
+        """A local checkpoint: computed now, kept by the executors' block managers, and its plan no longer
+        names the tables it read, so no write to them recomputes it (see STAGE VIEW above)."""
+        df = spark.sql(select).localCheckpoint(eager=True)
+        df.createOrReplaceTempView(name[1:-1].replace("``", "`") if name.startswith("`") else name)
 
 
 def handler_for(server):
@@ -215,7 +248,7 @@ def handler_for(server):
 
         def do_GET(self):
             if self.path == "/health":
-                self.answer(200, {"ok": True, "version": server.spark.version})
+                self.answer(200, {"ok": True, "version": server.spark.version, "statements": ["STAGE VIEW"]})
             else:
                 self.answer(404, {"error": f"no such path {self.path}"})
 

@@ -5,7 +5,7 @@
 import { Context } from '@temporalio/activity';
 import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
-import type { AlertRouteConfig } from '../config/index.js';
+import type { AlertRouteConfig, SparkConfig } from '../config/index.js';
 import type { AssetDefinition, Definitions } from '../dsl/index.js';
 import { DIALECTS, ENGINES, type Engine, type SqlDialect } from '../engines/index.js';
 import { KeyedLock } from '../engines/core/keyed-lock.js';
@@ -17,6 +17,8 @@ import { barrierStatus } from './barrier.js';
 import { classify } from './errors.js';
 import { cancellableHeartbeat, ingestSource } from './ingest.js';
 import { materializeStep } from './materialize.js';
+import { runSparkJob, type SparkJobInput } from './spark-job.js';
+import { assertSparkReady } from './spark-step.js';
 import { publishGroup } from './publish.js';
 import { rollbackGroup, runReadOnlyQuery } from './query.js';
 import { freshnessBreaches } from './freshness.js';
@@ -28,11 +30,15 @@ export interface ActivityDeps {
   /** Engines by name (config `engines`); assets without `engine` use `defaultEngine`. */
   readonly engines: Readonly<Record<string, Engine>>;
   readonly defaultEngine: string;
+  /** The engine name of an asset (config `assetEngines`, src/config/asset-engines.ts); default: its own or defaultEngine. */
+  readonly engineOf?: (asset: AssetDefinition) => string;
   readonly ledger: Ledger;
   readonly loaders?: Readonly<Record<string, SourceLoader>>;
   readonly alertRoutes: readonly AlertRouteConfig[];
   readonly latenessMs: number;
   readonly logger: Logger;
+  /** The `spark:` config: how assets declared with `spark` run their PySpark job (none: such assets refuse). */
+  readonly spark?: SparkConfig;
   /** Clock for ledger timestamps (tests pin it). */
   readonly now?: () => string;
 }
@@ -43,6 +49,20 @@ function heartbeat(): void {
     Context.current().heartbeat();
   } catch {
     // Not in an activity context.
+  }
+}
+
+/**
+ * Heartbeats every 10 s while `fn` runs: one statement on a server engine (a Trino MERGE on a loaded machine)
+ * can outlast the heartbeat timeout, and the step is alive as long as this process is. A killed worker stops
+ * beating, so Temporal still retries its steps elsewhere after the timeout.
+ */
+async function whileBeating<T>(fn: () => Promise<T>): Promise<T> {
+  const timer = setInterval(heartbeat, 10_000);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
   }
 }
 
@@ -59,8 +79,25 @@ const classified =
 
 export function createActivities(deps: ActivityDeps): TesseraActivities {
   const now = deps.now ?? (() => DateTime.utc().toISO() ?? '');
+  // An asset that needs Spark must be able to run at start-up, not fail (or be skipped) at its first step.
+  assertSparkReady(deps.definitions, deps.spark);
+  const sparkConfig = deps.spark;
+  const stepDeps = sparkConfig
+    ? {
+        spark: (input: SparkJobInput) => {
+          let signal: AbortSignal | undefined;
+          try {
+            // Cancelling the step's activity ends the spark-submit process group.
+            signal = Context.current().cancellationSignal;
+          } catch {
+            // Not in an activity (tests, CLI): nothing cancels it.
+          }
+          return runSparkJob(sparkConfig, input, { heartbeat, ...(signal ? { signal } : {}) });
+        },
+      }
+    : {};
   const engineFor = async (asset: AssetDefinition): Promise<{ engine: Engine; dialect: SqlDialect }> => {
-    const name = asset.engine ?? deps.defaultEngine;
+    const name = deps.engineOf ? deps.engineOf(asset) : (asset.engine ?? deps.defaultEngine);
     const engine = deps.engines[name];
     if (!engine) throw new Error(`asset ${asset.key} runs on engine "${name}", which is not configured`);
     // A registered engine's own dialect (Trino, Spark, BigQuery); DIALECTS holds the render-only ones too.
@@ -82,13 +119,24 @@ export function createActivities(deps: ActivityDeps): TesseraActivities {
     Object.entries(deps.loaders ?? {}).map(([name, loader]) => [
       name,
       {
-        ingest: (req: Parameters<SourceLoader['ingest']>[0]) =>
-          ingestLock.run(name, () => loader.ingest(req)),
+        ingest: (req: Parameters<SourceLoader['ingest']>[0]) => {
+          // Queued behind another partition of the source: on a server engine one ingestion can outlast the
+          // heartbeat timeout, so a queued step keeps beating (else Temporal retries it while it waits).
+          const queued = setInterval(() => req.heartbeat(), 5_000);
+          return ingestLock
+            .run(name, () => {
+              clearInterval(queued);
+              return loader.ingest(req);
+            })
+            .finally(() => clearInterval(queued));
+        },
       },
     ]),
   );
   return {
-    materializeStep: classified((input) => materializeStep({ ...common, loaders, heartbeat }, input)),
+    materializeStep: classified((input) =>
+      whileBeating(() => materializeStep({ ...common, ...stepDeps, loaders, heartbeat }, input)),
+    ),
     ingestSource: classified((input) =>
       ingestSource(
         {
@@ -97,7 +145,7 @@ export function createActivities(deps: ActivityDeps): TesseraActivities {
           lock: ingestLock,
           heartbeat: cancellableHeartbeat,
           restate: (runId, step) =>
-            materializeStep({ ...common, loaders, heartbeat }, { runId, step, force: false }),
+            materializeStep({ ...common, ...stepDeps, loaders, heartbeat }, { runId, step, force: false }),
         },
         input,
       ),

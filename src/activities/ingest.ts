@@ -3,10 +3,12 @@
  * new through the loader's `land()`, records the watermark, and re-reports the partitions late data re-opened, so
  * the planner sees their readers as `upstream_changed` (the ledger's one notion of staleness).
  */
+import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { ConfigError } from '../config/index.js';
 import type { AssetDefinition, Definitions } from '../dsl/index.js';
+import { withJobScope } from '../engines/core/job-scope.js';
 import type { KeyedLock } from '../engines/core/keyed-lock.js';
 import { stepId, type Ledger } from '../ledger/index.js';
 import type { PlanStep } from '../planner/types.js';
@@ -43,6 +45,20 @@ export function cancellableHeartbeat(): void {
   if (ctx.cancellationSignal.aborted) throw new CancelledFailure('ingestion pass cancelled');
 }
 
+/**
+ * This landing pass, the same on every attempt of its activity (workflow run and activity id; the attempt
+ * number is left out): a retried pass re-attaches to the jobs its killed predecessor started. Outside an
+ * activity (tests, CLI) nothing retries it: a fresh id.
+ */
+function passKey(): string {
+  try {
+    const info = Context.current().info;
+    return `pass-${info.workflowExecution?.runId ?? 'no-workflow'}-${info.activityId}`;
+  } catch {
+    return `pass-${randomUUID()}`;
+  }
+}
+
 /** Source errors carry their own verdict: a schema drift or a lost slot needs a person, not a retry. */
 function sourceFailure(err: unknown): unknown {
   if (err instanceof SourceError && !err.retryable)
@@ -74,6 +90,7 @@ async function restateReopened(
   reopened: NonNullable<LandResult['reopened']>,
 ): Promise<string[]> {
   const restated: string[] = [];
+  const pass = passKey();
   const assets = deps.definitions.assets.filter((a) => a.ingest?.source === input.source);
   const streamOf = (a: AssetDefinition): string | undefined => a.ingest?.stream;
   const view = await deps.ledger.view(assets.map((a) => a.key));
@@ -95,14 +112,18 @@ async function restateReopened(
       );
       if (now.dataVersion === before.dataVersion) continue;
       const id = stepId(asset.key, partitionKey);
-      await deps.restate(input.runId, {
-        id,
-        assetKey: asset.key,
-        partitionKey,
-        reason: 'upstream_changed',
-        upstream: [],
-        inputs: [],
-      });
+      // Under this pass's own job scope: the ingest workflow's run id is the same for every pass, and a later
+      // pass restating this partition again must run its jobs anew, not re-attach to this pass's (BigQuery).
+      await withJobScope({ key: `${input.runId}/${pass}` }, () =>
+        deps.restate(input.runId, {
+          id,
+          assetKey: asset.key,
+          partitionKey,
+          reason: 'upstream_changed',
+          upstream: [],
+          inputs: [],
+        }),
+      );
       restated.push(id);
       deps.heartbeat();
     }

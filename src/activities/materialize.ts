@@ -1,17 +1,21 @@
 import type { AssetDefinition, Definitions } from '../dsl/index.js';
 import type { Engine, PartitionSelector, WriteResult } from '../engines/index.js';
 import { renderTemplate, type SqlDialect } from '../engines/index.js';
-import { withJobScope, type JobScope } from '../engines/core/job-scope.js';
+import { currentJobScope, withJobScope, type JobScope } from '../engines/core/job-scope.js';
 import { stepId, type Ledger } from '../ledger/index.js';
 import type { SourceLoader } from '../sources/types.js';
 import { stepInputs } from '../planner/index.js';
 import { runCompute } from './compute.js';
+import { runSparkStep, type SparkRunner } from './spark-step.js';
 import { buildTable, PARTITION_COLUMN } from './tables.js';
 import { partitionFacts, snapshotInstant, type PartitionFacts } from './step-context.js';
 import type { MaterializeStepInput, StepCheckResult, StepResult } from './types.js';
 
 /** The check an ingested step records with the number of inputs its landing pass quarantined. */
 export const QUARANTINED_CHECK = 'quarantined';
+
+/** scd2 assets from a change log: how long before the newest version a late change is still refused. */
+export const SCD2_LOG_LATE_WINDOW_SECONDS = 3600;
 
 export interface MaterializeDeps {
   readonly definitions: Definitions;
@@ -20,6 +24,8 @@ export interface MaterializeDeps {
   readonly loaders: Readonly<Record<string, SourceLoader>>;
   readonly heartbeat: () => void;
   readonly now: () => string;
+  /** Runs the PySpark job of an asset declared with `spark` (absent: the worker has no `spark:` config). */
+  readonly spark?: SparkRunner;
 }
 
 interface Written {
@@ -54,6 +60,12 @@ async function write(
     ...(selector ? { selector } : {}),
   });
 
+  if (asset.spark) {
+    // The job commits under the step's scope key (the same on every attempt): a retry finds it, writes nothing.
+    const stepKey = currentJobScope()?.key ?? '';
+    const { definitions, spark: run } = deps;
+    return runSparkStep({ definitions, asset, facts, engine, dialect, stepKey, run });
+  }
   if (asset.ingest) {
     const loader = deps.loaders[asset.ingest.source];
     if (!loader)
@@ -94,6 +106,9 @@ async function write(
               orderBy: '_pos',
               commitTimeColumn: '_commit_time',
               opColumn: '_op',
+              // The raw log is appended in commit order: read only what follows the table's newest version
+              // (an hour's slack for commits whose LSN and timestamp disagree), not the whole history.
+              lateWindowSeconds: SCD2_LOG_LATE_WINDOW_SECONDS,
               ...names,
             })
           : await engine.mergeScd2FromSnapshot({
@@ -164,7 +179,11 @@ export async function materializeStep(
   // One scope object for the write and the checks (the same key on every attempt, never the attempt number):
   // engines whose work runs as remote jobs (BigQuery) derive job ids from it, so a retried activity
   // re-attaches to the jobs its killed predecessor started, and they heartbeat through it while they poll.
-  const scope: JobScope = { key: `${runId}/${step.id}`, heartbeat: deps.heartbeat };
+  // A caller that materializes the step inside a unit of its own opens a scope around the call, and its key
+  // prefixes this one: an ingest pass restating a partition (a later pass of the same run may restate it again,
+  // and must not re-attach to the jobs of the earlier one).
+  const outer = currentJobScope();
+  const scope: JobScope = { key: `${outer?.key ?? runId}/${step.id}`, heartbeat: deps.heartbeat };
   let written: Written;
   try {
     written = await withJobScope(scope, () => write(deps, asset, facts, engine, dialect));

@@ -1,34 +1,21 @@
 /**
- * The `sparkJob` activity: runs one PySpark job of `jobs/` (the heavy assets: SCD2 merge of a large
+ * runSparkJob: runs one PySpark job of `jobs/` (the heavy assets: SCD2 merge of a large
  * dimension, Snowplow sessionization) through `spark-submit` against a master URL from config (`local[2]`
  * here, a cluster in production), heartbeating while it runs. The job gets the plan step's id and records it
  * in the Iceberg snapshot summary of its one commit; a retry (a worker killed mid-job, a timed-out attempt)
  * finds it there and writes nothing (jobs/tessera_job.py). Cancellation (seen on a heartbeat) ends the
- * spark-submit process group.
+ * spark-submit process group. materializeStep calls it for assets declared with `spark` (spark-step.ts);
+ * createSparkJobActivities offers it as an activity of its own for workflows that run a job outside a step.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
+import { sparkConfigSchema } from '../config/spark.js';
 
-export const sparkJobConfigSchema = z.object({
-  /** spark-submit (`$TESSERA_SPARK_SUBMIT` from scripts/services/spark.sh: PyPI pyspark's). */
-  submit: z.string().min(1),
-  /** `local[2]`, `spark://host:7077`, `yarn`, `k8s://...`. */
-  master: z.string().min(1),
-  /** spark-submit --properties-file: the Iceberg catalog and session settings (`$TESSERA_SPARK_PROPERTIES`). */
-  propertiesFile: z.string().min(1).optional(),
-  /** --jars: the Iceberg Spark runtime and the PostgreSQL JDBC driver (`$TESSERA_SPARK_JARS`). */
-  jars: z.array(z.string().min(1)).default([]),
-  /** PYSPARK_PYTHON for driver and executors (the venv that has pyspark). */
-  python: z.string().min(1).optional(),
-  javaHome: z.string().min(1).optional(),
-  /** Folder of the job files; default the repository's `jobs/`. */
-  jobsDir: z.string().min(1).optional(),
-  /** Heartbeat period while the job runs (the activity's heartbeat timeout must be longer). */
-  heartbeatMs: z.number().int().positive().default(5_000),
-});
+/** The `spark:` config section (src/config/spark.ts): spark-submit, master, properties file, jars, ... */
+export const sparkJobConfigSchema = sparkConfigSchema;
 export type SparkJobConfig = z.input<typeof sparkJobConfigSchema>;
 
 /** The jobs there are, each with its arguments (names as the job's --flags, without the dashes). */
@@ -38,6 +25,7 @@ export const SPARK_JOBS = {
     target: z.string(),
     'business-key': z.string(),
     tracked: z.string(),
+    /** One column, or several (`_lsn,_seq`): compared as their text, each after the first zero-padded to 20. */
     'order-by': z.string(),
     'commit-time': z.string(),
     op: z.string(),
@@ -80,7 +68,8 @@ export interface SparkJobHooks {
   readonly signal?: AbortSignal;
 }
 
-const REPO_JOBS = fileURLToPath(new URL('../../jobs/', import.meta.url));
+/** The repository's jobs/ folder (config `spark.jobsDir` overrides it). */
+export const REPO_JOBS = fileURLToPath(new URL('../../jobs/', import.meta.url));
 
 /** Runs one job to its end; throws (with the job's last output lines) when it fails. */
 export async function runSparkJob(

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type { TesseraConfig } from '../config/index.js';
 import type { Definitions } from '../dsl/index.js';
 import type { Engine } from '../engines/index.js';
+import type { ErasurePolicy } from '../gdpr/policy.js';
 import type { SourceLoader } from '../sources/types.js';
 import { UsageError } from './errors.js';
 
@@ -20,6 +21,31 @@ export interface LoaderDeps {
 export interface DefinitionsModule {
   readonly definitions: Definitions;
   readonly loaders?: (deps: LoaderDeps) => Readonly<Record<string, SourceLoader>>;
+  /**
+   * The GDPR erasure policy (`export const erasure = defineErasurePolicy(…)`, src/gdpr): what `tessera gdpr
+   * erase` does per table. With one, every loader is guarded: each landing re-applies the erasure list.
+   */
+  readonly erasure?: ErasurePolicy;
+}
+
+/** The module's loaders, each followed by the erasure guard when the module declares a policy (src/gdpr/guard.ts). */
+async function guarded(module: DefinitionsModule): Promise<DefinitionsModule> {
+  const { loaders, erasure } = module;
+  if (!loaders || !erasure) return module;
+  const { ErasureGuard, guardLoaders } = await import('../gdpr/guard.js');
+  return {
+    ...module,
+    loaders: (deps) =>
+      guardLoaders(
+        loaders(deps),
+        new ErasureGuard({
+          definitions: module.definitions,
+          policy: erasure,
+          engines: deps.engines,
+          defaultEngine: deps.config.defaultEngine,
+        }),
+      ),
+  };
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -37,14 +63,17 @@ const isDefinitions = (v: unknown): v is Definitions =>
  * default engine, with PII hashed by TESSERA_PII_KEY and credentials dropped (src/assets/pii.ts).
  */
 async function bookMyEventModule(): Promise<DefinitionsModule> {
-  const [{ bookMyEvent }, { BOOKMYEVENT_PII }, { landingLoaders }, { liveLoaders }] = await Promise.all([
-    import('../assets/index.js'),
-    import('../assets/pii.js'),
-    import('../sources/landing/landing-loaders.js'),
-    import('../sources/live/live-loaders.js'),
-  ]);
+  const [{ bookMyEvent }, { BOOKMYEVENT_PII }, { landingLoaders }, { liveLoaders }, { BOOKMYEVENT_ERASURE }] =
+    await Promise.all([
+      import('../assets/index.js'),
+      import('../assets/pii.js'),
+      import('../sources/landing/landing-loaders.js'),
+      import('../sources/live/live-loaders.js'),
+      import('../assets/gdpr.js'),
+    ]);
   return {
     definitions: bookMyEvent,
+    erasure: BOOKMYEVENT_ERASURE,
     loaders: ({ engines, config }) => {
       const engine = engines[config.defaultEngine];
       if (!engine) return {};
@@ -70,7 +99,7 @@ async function bookMyEventModule(): Promise<DefinitionsModule> {
  * .ts or .js file, relative to the working directory): another project, or a test catalog with its loaders.
  */
 export async function loadDefinitionsModule(path: string | undefined): Promise<DefinitionsModule> {
-  if (path === undefined || path === '') return bookMyEventModule();
+  if (path === undefined || path === '') return guarded(await bookMyEventModule());
   const file = resolve(path);
   if (!existsSync(file)) throw new UsageError(`--definitions: no module at ${file}`);
   const mod: unknown = await import(pathToFileURL(file).href);
@@ -84,8 +113,12 @@ export async function loadDefinitionsModule(path: string | undefined): Promise<D
     throw new UsageError(
       `--definitions: \`loaders\` in ${file} must be a function ({ engines, config }) => loaders`,
     );
-  return {
+  const erasure = isRecord(mod) ? mod['erasure'] : undefined;
+  if (erasure !== undefined && !(isRecord(erasure) && isRecord(erasure['tables'])))
+    throw new UsageError(`--definitions: \`erasure\` in ${file} must be made by defineErasurePolicy()`);
+  return guarded({
     definitions: exported,
     ...(loaders ? { loaders: loaders as NonNullable<DefinitionsModule['loaders']> } : {}),
-  };
+    ...(erasure ? { erasure: erasure as unknown as ErasurePolicy } : {}),
+  });
 }

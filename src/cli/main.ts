@@ -29,6 +29,7 @@ const MODULES = {
   simulate: async (): Promise<Register> => (await import('./commands/simulate.js')).registerSimulate,
   demo: async (): Promise<Register> => (await import('./commands/demo.js')).registerDemo,
   ui: async (): Promise<Register> => (await import('./commands/ui.js')).registerUi,
+  gdpr: async (): Promise<Register> => (await import('./commands/gdpr.js')).registerGdpr,
 } as const;
 
 /** Top-level command → the module registering it. */
@@ -49,6 +50,7 @@ const COMMANDS: Readonly<Record<string, keyof typeof MODULES>> = {
   simulate: 'simulate',
   demo: 'demo',
   ui: 'ui',
+  gdpr: 'gdpr',
 };
 
 /** Global options that take a value (their value is not the command name). */

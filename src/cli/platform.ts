@@ -2,8 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities/index.js';
+import { assertSparkReady } from '../activities/spark-step.js';
 import type { TesseraActivities } from '../activities/types.js';
-import type { TesseraConfig } from '../config/index.js';
+import { assetEngineResolver, type TesseraConfig } from '../config/index.js';
 import type { Definitions } from '../dsl/index.js';
 import { createEngine, type Engine } from '../engines/index.js';
 import { openLedger, type Ledger } from '../ledger/index.js';
@@ -33,6 +34,10 @@ export async function openPlatform(opts: {
   loadersFor?: (engines: Readonly<Record<string, Engine>>) => Readonly<Record<string, SourceLoader>>;
 }): Promise<Platform> {
   const { config } = opts;
+  // Before any engine opens: a selection in `assetEngines` that matches no asset is a start-up error.
+  const engineOf = assetEngineResolver(config, opts.definitions);
+  // Before any engine opens too: an asset built by a Spark job needs a `spark:` config that can run it.
+  assertSparkReady(opts.definitions, config.spark);
   const engines: Record<string, Engine> = {};
   const closeOpened = () => Promise.allSettled(Object.values(engines).map((e) => e.close()));
   for (const [name, engineConfig] of Object.entries(config.engines)) {
@@ -60,9 +65,11 @@ export async function openPlatform(opts: {
     definitions: opts.definitions,
     engines,
     defaultEngine: config.defaultEngine,
+    engineOf,
     ledger,
     loaders: { ...opts.loaders, ...opts.loadersFor?.(engines) },
     alertRoutes: config.alerts.routes,
+    ...(config.spark ? { spark: config.spark } : {}),
     latenessMs: config.lateness.defaultMinutes * 60_000,
     logger: opts.logger,
   });

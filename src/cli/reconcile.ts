@@ -32,7 +32,9 @@ export async function reconcile(
   );
   const sessions = new Map(
     (
-      await engine.query(`select _partition_key as day, count(*) as n from clickstream.fct_sessions group by 1`)
+      await engine.query(
+        `select _partition_key as day, count(*) as n from clickstream.fct_sessions group by 1`,
+      )
     ).map((r) => [String(r.day), num(r.n)]),
   );
   const spend = new Map(

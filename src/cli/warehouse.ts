@@ -25,6 +25,7 @@ import {
   type RollbackGroupResult,
   type RunQueryInput,
 } from '../activities/types.js';
+import { assetEngineResolver } from '../config/index.js';
 import { nearest } from '../dsl/index.js';
 import { createEngine, type Engine } from '../engines/index.js';
 import type { queryWorkflow, rollbackGroupWorkflow } from '../workflows/index.js';
@@ -190,7 +191,8 @@ export async function rollbackWarehouse(
     );
     throw new UsageError(`unknown publish group "${group}"${hint ? `; did you mean "${hint}"?` : ''}`);
   }
-  const engineName = (key: string) => defs.asset(key).engine ?? ctx.config.defaultEngine;
+  const engineOf = assetEngineResolver(ctx.config, defs);
+  const engineName = (key: string) => engineOf(defs.asset(key));
   let why = '--via worker';
   if (via !== 'worker') {
     const opened = new Map<string, Engine>();

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type TesseraConfig } from './schema.js';
+import { withSparkEnvDefaults } from './spark.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -44,7 +45,13 @@ export function parseConfig(
   env: NodeJS.ProcessEnv = process.env,
   source = 'config',
 ): TesseraConfig {
-  const result = configSchema.safeParse(interpolate(raw, env, ''));
+  const interpolated = interpolate(raw, env, '');
+  // A `spark:` section takes the keys it leaves out from the TESSERA_SPARK_* environment (src/config/spark.ts).
+  const withDefaults =
+    interpolated !== null && typeof interpolated === 'object' && 'spark' in interpolated
+      ? { ...interpolated, spark: withSparkEnvDefaults(interpolated.spark, env) }
+      : interpolated;
+  const result = configSchema.safeParse(withDefaults);
   if (!result.success) throw new ConfigError(`${source} is invalid:\n${describeIssues(result.error.issues)}`);
   return result.data;
 }
@@ -59,7 +66,13 @@ function resolvePaths(cfg: TesseraConfig, root: string): TesseraConfig {
     ]),
   );
   const ledger = cfg.ledger.type === 'sqlite' ? { ...cfg.ledger, path: abs(cfg.ledger.path) } : cfg.ledger;
-  return { ...cfg, stateDir: abs(cfg.stateDir), engines, ledger };
+  // spark-submit may be a command on PATH; the files it is given are paths.
+  const spark = cfg.spark && {
+    ...cfg.spark,
+    ...(cfg.spark.propertiesFile ? { propertiesFile: abs(cfg.spark.propertiesFile) } : {}),
+    ...(cfg.spark.jobsDir ? { jobsDir: abs(cfg.spark.jobsDir) } : {}),
+  };
+  return { ...cfg, stateDir: abs(cfg.stateDir), engines, ledger, ...(spark ? { spark } : {}) };
 }
 
 /**

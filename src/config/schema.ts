@@ -4,6 +4,8 @@ import {
   engineConfigSchema as registeredEngineConfigSchema,
   type EngineConfig as RegisteredEngineConfig,
 } from '../engines/registry.js';
+import { assetEnginesSchema, unknownAssetEngines } from './asset-engines.js';
+import { sparkConfigSchema } from './spark.js';
 
 /**
  * Engine connections; one of them is the environment's default warehouse. Each entry is the registered engine's
@@ -132,6 +134,8 @@ export const configSchema = z
     stateDir: z.string().default('.state'),
     defaultEngine: z.string().min(1),
     engines: z.record(z.string(), engineConfigSchema),
+    /** Per-asset engine by selection, first match wins (src/config/asset-engines.ts). */
+    assetEngines: assetEnginesSchema,
     ledger: ledgerConfigSchema,
     temporal: z
       .object({
@@ -163,6 +167,8 @@ export const configSchema = z
       .object({ routes: z.array(alertRouteSchema).default([]) })
       .strict()
       .prefault({}),
+    /** spark-submit for assets built by PySpark jobs (src/config/spark.ts); absent: such assets refuse to start. */
+    spark: sparkConfigSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -171,6 +177,13 @@ export const configSchema = z
         code: 'custom',
         path: ['defaultEngine'],
         message: `names no engine; configured engines: ${Object.keys(cfg.engines).join(', ') || '(none)'}`,
+      });
+    }
+    for (const [selection, engine] of unknownAssetEngines(cfg.assetEngines, Object.keys(cfg.engines))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['assetEngines', selection],
+        message: `names engine "${engine}", which is not configured; configured engines: ${Object.keys(cfg.engines).join(', ') || '(none)'}`,
       });
     }
   });

@@ -10,8 +10,29 @@ import {
   type AssetSpec,
   type CheckDefinition,
   type DepSpec,
+  type SparkJobOptions,
 } from './types.js';
 import { formatIssues, ValidationError, type ValidationProblem } from './validate.js';
+
+/** A job of jobs/ (its file name without .py) and its --flags. */
+const SPARK_JOB_NAME = /^[a-z][a-z0-9_]*$/;
+const SPARK_ARG_NAME = /^[a-z][a-z0-9-]*$/;
+
+/**
+ * The `spark` option of an asset: a PySpark job of jobs/ builds it.
+ *
+ *   asset({ key: 'core.dim_listings', kind: 'scd2', scd2: { ... }, spark: sparkJob('scd2_merge') })
+ *   asset({ key: 'clickstream.fct_sessions', kind: 'fact', partitions: daily(...), deps: ['raw.snowplow_events'],
+ *     spark: sparkJob('sessionize', { source: 'raw.snowplow_events', day: '{{ partition_key }}' },
+ *       { timeColumn: 'started_at' }) })
+ */
+export function sparkJob(
+  job: string,
+  args?: Readonly<Record<string, string | number>>,
+  opts: { readonly timeColumn?: string } = {},
+): SparkJobOptions {
+  return { job, ...(args ? { args } : {}), ...(opts.timeColumn ? { timeColumn: opts.timeColumn } : {}) };
+}
 
 /** Asset keys become SQL identifiers `schema.name`, hence lower snake case. */
 export const ASSET_KEY_PATTERN = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
@@ -67,6 +88,26 @@ const specSchema = z.strictObject({
     .strictObject({ source: z.string().min(1, { error: 'must not be empty' }), stream: z.string().min(1) })
     .optional(),
   primaryKey: nonEmptyNames.optional(),
+  spark: z
+    .strictObject({
+      job: z
+        .string()
+        .regex(SPARK_JOB_NAME, { error: 'must be a job file name of jobs/ without .py, e.g. "scd2_merge"' }),
+      args: z
+        .record(
+          z.string().regex(SPARK_ARG_NAME, { error: 'must be a --flag name without the dashes' }),
+          z.union([z.string(), z.number()]),
+        )
+        .refine((args) => !Object.hasOwn(args, 'target'), {
+          error: "target is the asset's own table; remove it",
+        })
+        .refine((args) => !Object.hasOwn(args, 'step-id'), {
+          error: 'step-id is given by the step; remove it',
+        })
+        .optional(),
+      timeColumn: z.string().min(1).optional(),
+    })
+    .optional(),
   checks: z.array(checkSpecSchema).optional(),
   owners: names.optional(),
   tags: names.optional(),
@@ -90,6 +131,7 @@ function kindProblems(spec: AssetSpec): string[] {
     spec.sql !== undefined ? 'sql' : undefined,
     spec.compute !== undefined ? 'compute' : undefined,
     spec.ingest !== undefined ? 'ingest' : undefined,
+    spec.spark !== undefined ? 'spark' : undefined,
   ].filter((p) => p !== undefined);
   if (takesSql && producers.length === 0) {
     const or = computable ? ', or compute (a function returning its rows)' : '';
@@ -104,6 +146,7 @@ function kindProblems(spec: AssetSpec): string[] {
     out.push(`ingest options only apply to kinds raw_cdc, fact and custom`);
   }
   if (spec.kind === 'raw_cdc' && spec.ingest === undefined) out.push('kind raw_cdc needs ingest options');
+  if (spec.spark !== undefined) out.push(...sparkProblems(spec, spec.spark));
   const options = { scd2: 'scd2', snapshot: 'snapshot' } as const;
   for (const [kind, field] of Object.entries(options)) {
     if (spec.kind === kind && spec[field] === undefined) out.push(`kind ${kind} needs ${field} options`);
@@ -112,6 +155,25 @@ function kindProblems(spec: AssetSpec): string[] {
   }
   if (spec.kind === 'snapshot' && spec.partitions?.type !== 'time') {
     out.push("kind snapshot needs time partitions, e.g. partitions: daily({ start: '2026-01-01' })");
+  }
+  return out;
+}
+
+/** Which assets a Spark job may build, and what its options need. */
+function sparkProblems(spec: AssetSpec, spark: SparkJobOptions): string[] {
+  const out: string[] = [];
+  if (!['scd2', 'fact', 'custom', 'mart'].includes(spec.kind)) {
+    out.push(`spark only applies to kinds scd2, fact, custom and mart, not ${spec.kind}`);
+  }
+  if (spec.kind === 'scd2') {
+    // The job reads the change log (jobs/scd2_merge.py); versions from snapshots and dbt's names are the
+    // engines' own SCD2 merge only.
+    if ((spec.scd2?.strategy ?? 'log') !== 'log') out.push("spark builds scd2 with strategy 'log' only");
+    if ((spec.scd2?.columnNames ?? 'tessera') !== 'tessera')
+      out.push("spark builds scd2 with columnNames 'tessera' only");
+  }
+  if (spark.timeColumn !== undefined && spec.partitions?.type !== 'time') {
+    out.push('spark.timeColumn applies to time-partitioned assets only');
   }
   return out;
 }

@@ -104,6 +104,7 @@ export type CodeVersionInput = Pick<
   | 'primaryKey'
   | 'version'
   | 'engine'
+  | 'spark'
 > & { readonly deps: readonly DepSpec[] };
 
 /**
@@ -137,6 +138,16 @@ export function computeCodeVersion(input: CodeVersionInput): string {
     primaryKey: input.primaryKey ?? null,
     version: input.version ?? null,
     engine: input.engine ?? null,
+    // Only when set, so the versions of every asset without a Spark job stay what they were.
+    ...(input.spark
+      ? {
+          spark: {
+            job: input.spark.job,
+            args: Object.entries(input.spark.args ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+            timeColumn: input.spark.timeColumn ?? null,
+          },
+        }
+      : {}),
   };
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex').slice(0, 16);
 }

@@ -12,7 +12,7 @@ export * from './compute.js';
 export { DslError, PartitionError, nearest } from './errors.js';
 export * from './partitions/index.js';
 export * from './mappings/index.js';
-export { asset, ASSET_KEY_PATTERN } from './asset.js';
+export { asset, sparkJob, ASSET_KEY_PATTERN } from './asset.js';
 export * from './checks.js';
 export { computeCodeVersion, normalizeSql, normalizeSource, type CodeVersionInput } from './code-version.js';
 export { buildGraph, type AssetGraph, type GraphNode } from './graph.js';

@@ -73,6 +73,28 @@ export interface IngestOptions {
   readonly stream: string;
 }
 
+/**
+ * The asset is built by a PySpark job of `jobs/` (run through spark-submit by the materializeStep activity)
+ * instead of SQL. The job writes the asset's own table (its `--target`); the step's data version and checks
+ * then read that table on the asset's engine (Trino or Spark over the same Iceberg catalog).
+ */
+export interface SparkJobOptions {
+  /** The job's file name without `.py`, e.g. 'scd2_merge', 'sessionize' (jobs/README.md lists them). */
+  readonly job: string;
+  /**
+   * The job's --flags without the dashes. A string equal to the key of one of the asset's deps becomes that
+   * dep's table; {{ partition_key }}, {{ partition_date }}, {{ partition_start }}, {{ partition_end }} and
+   * {{ partition.<dimension> }} become the step's partition. Kind scd2 with job 'scd2_merge' needs none: the
+   * changes, key, tracked columns and the change log's ordering come from the scd2 options.
+   */
+  readonly args?: Readonly<Record<string, string | number>>;
+  /**
+   * Time-partitioned assets: the timestamp column whose [start, end) holds a partition's rows (its data
+   * version and checks read those). Default: rows whose _partition_key is the partition key.
+   */
+  readonly timeColumn?: string;
+}
+
 export interface FreshnessPolicy {
   /** Maximum minutes between a partition's window end and its materialization before it is a breach. */
   readonly maxLagMinutes: number;
@@ -102,6 +124,8 @@ export interface AssetSpec {
   readonly compute?: ComputeFn;
   readonly scd2?: Scd2Options;
   readonly snapshot?: SnapshotOptions;
+  /** A PySpark job builds the asset instead of SQL (kinds scd2, fact, custom, mart): see SparkJobOptions. */
+  readonly spark?: SparkJobOptions;
   /** raw_cdc needs it; fact and custom assets use it instead of sql when a source loader lands them. */
   readonly ingest?: IngestOptions;
   /** Columns forming the natural key of a row; used for unique checks and dedupe. */

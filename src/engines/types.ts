@@ -75,6 +75,13 @@ export interface Scd2ChangesMergeRequest extends Scd2TargetSpec {
   readonly commitTimeColumn: string;
   /** 'c' create, 'u' update, 'r' snapshot read (all upserts), 'd' delete. */
   readonly opColumn: string;
+  /**
+   * For a log appended in commit order (a raw change log): read only changes committed at most this many
+   * seconds before the table's newest version, so an engine skips the history (zone maps on the commit time)
+   * and a merge costs what the new changes cost, not what the log holds. A change committed earlier and above
+   * the high-water mark would be refused as late; with this set it is not read. Unset: the whole relation.
+   */
+  readonly lateWindowSeconds?: number;
 }
 
 export interface Scd2SnapshotMergeRequest extends Scd2TargetSpec {

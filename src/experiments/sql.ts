@@ -34,6 +34,10 @@ export interface ExperimentSqlSpellings {
    * digit changes with the parallel aggregation order, and the data versions built on them with it).
    */
   decimal(scale: number): string;
+  /** A column or table name, quoted. */
+  quote(name: string): string;
+  /** An exact numeric literal from its digits ('0.99'), where an engine would read `0.99` as a float. */
+  exactNumber(digits: string): string;
   /** `ts` moved by a whole number of minutes (negative: earlier). */
   addMinutes(tsExpr: string, minutes: number): string;
   /** ISO-8601 instant → timestamp literal (UTC). */
@@ -47,15 +51,17 @@ const ansiTimestamp = (iso: string): string => {
 };
 
 /**
- * The query as a template of the portable SQL macros (`{{ t.text }}`, `{{ add_minutes(ts, n) }}`:
- * src/engines/dialect/portable-macros.ts), so the engine that runs the step renders it in its own
- * spelling. `DECIMAL(38,s)` is how DuckDB, Trino and Spark spell the exact type (the portable types have
- * no decimal yet; BigQuery would spell it BIGNUMERIC(38,s)).
+ * The query as a template of the portable SQL macros (`{{ t.text }}`, `{{ t.decimal(38, 6) }}`,
+ * `{{ add_minutes(ts, n) }}`: src/engines/dialect/portable-macros.ts), so the engine that runs the step
+ * renders it in its own spelling (the exact type is DECIMAL(38,s) on DuckDB, Trino and Spark, BIGNUMERIC(38, s)
+ * on BigQuery, whose NUMERIC holds 29 integer digits).
  */
 export const PORTABLE_TEMPLATE_SPELLINGS: ExperimentSqlSpellings = {
   textType: '{{ t.text }}',
   integerType: '{{ t.bigint }}',
-  decimal: (scale) => `DECIMAL(38,${scale})`,
+  decimal: (scale) => `{{ t.decimal(38, ${scale}) }}`,
+  exactNumber: (digits) => `{{ exact_number(${digits}) }}`,
+  quote: (name) => `{{ ident(${name}) }}`,
   addMinutes: (ts, minutes) => (minutes === 0 ? ts : `{{ add_minutes(${ts}, ${minutes}) }}`),
   timestamp: ansiTimestamp,
 };
@@ -65,7 +71,9 @@ export function dialectSpellings(d: SqlDialect): ExperimentSqlSpellings {
   return {
     textType: d.portable.types.text,
     integerType: d.portable.types.bigint,
-    decimal: (scale) => d.types.decimal(38, scale),
+    decimal: (scale) => d.portable.decimal(38, scale),
+    exactNumber: (digits) => d.portable.exactNumber(digits),
+    quote: (name) => d.quote(name),
     addMinutes: (ts, minutes) => (minutes === 0 ? ts : d.portable.addMinutes(ts, minutes)),
     timestamp: (iso) => d.timestampLiteral(iso),
   };
@@ -125,15 +133,18 @@ export const EXPERIMENT_SQL_COLUMNS = [
 ] as const;
 
 const IDENT = /^[a-z_][a-z0-9_]*$/;
-/** Identifiers are quoted; asset keys stay `schema.name` as every asset's SQL writes them. */
-const q = (name: string): string => {
+/**
+ * Identifiers are quoted as the engine quotes them (GoogleSQL reads "x" as a string); asset keys stay
+ * `schema.name` as every asset's SQL writes them.
+ */
+const q = (s: ExperimentSqlSpellings, name: string): string => {
   if (!IDENT.test(name)) throw new Error(`not a lower_snake_case identifier: ${name}`);
-  return `"${name}"`;
+  return s.quote(name);
 };
-const tableName = (key: string): string => {
+const tableName = (s: ExperimentSqlSpellings, key: string): string => {
   const parts = key.split('.');
   if (parts.length !== 2) throw new Error(`table must be schema.name: ${key}`);
-  return parts.map(q).join('.');
+  return parts.map((p) => q(s, p)).join('.');
 };
 const lit = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 const DAY_MINUTES = 1_440;
@@ -166,8 +177,8 @@ function sourceComponent(
   const value =
     binomial || source.valueColumn === undefined
       ? '1'
-      : `CAST(e.${q(source.valueColumn)} AS ${s.decimal(VALUE_SCALE)})`;
-  const ts = `e.${q(source.timestampColumn)}`;
+      : `CAST(e.${q(s, source.valueColumn)} AS ${s.decimal(VALUE_SCALE)})`;
+  const ts = `e.${q(s, source.timestampColumn)}`;
   const first = 'a.first_exposed_at';
   const delay = wholeMinutes(
     metric.conversionDelayHours * HOUR_MINUTES,
@@ -193,14 +204,22 @@ function sourceComponent(
     );
   }
   const where = [
-    ...(until ? [`e.${q(source.timestampColumn)} < ${until}`] : []),
+    ...(until ? [`e.${q(s, source.timestampColumn)} < ${until}`] : []),
     ...(source.filter ? [`(${source.filter})`] : []),
   ];
-  const events = `SELECT e.* FROM ${tableName(source.table)} e${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+  const events = `SELECT e.* FROM ${tableName(s, source.table)} e${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
   const sql = `SELECT a.experiment_key, a.unit, a.variation, ${cols.join(', ')}
-  FROM assigned a LEFT JOIN (${events}) e ON CAST(e.${q(source.unitColumn)} AS ${s.textType}) = a.unit
+  FROM assigned a LEFT JOIN (${events}) e ON CAST(e.${q(s, source.unitColumn)} AS ${s.textType}) = a.unit
   GROUP BY a.experiment_key, a.unit, a.variation`;
   return { cte, sql };
+}
+
+/** A number in (0, 1) as plain digits ('0.99'; never an exponent). */
+function plainDigits(p: number): string {
+  const digits = String(p);
+  if (!/^\d+(\.\d+)?$/.test(digits))
+    throw new Error(`percentile ${p}: it has no plain decimal spelling (an exponent)`);
+  return digits;
 }
 
 /** Capped value expression; `cap` is a column of the metric's cap CTE (NULL = no cap). */
@@ -228,7 +247,8 @@ function percentileCaps(
     COUNT(*) OVER (PARTITION BY experiment_key) AS n
   FROM ${m}_units${ignoreZeros ? ` WHERE ${col} <> 0` : ''}`,
   }));
-  const h = `((n - 1) * ${p})`;
+  // p exact: GoogleSQL reads a literal 0.99 as a float, and the interpolation with it would need rounding.
+  const h = `((n - 1) * ${s.exactNumber(plainDigits(p))})`;
   const at = (offset: string): string => `MAX(CASE WHEN r = FLOOR(${h})${offset} THEN x END)`;
   const cap = (alias: string): string =>
     `SELECT experiment_key, CAST(${at('')} + (MAX(${h}) - MAX(FLOOR(${h}))) * (COALESCE(${at(' + 1')}, ${at('')}) - ${at('')}) AS ${dec}) AS ${alias}
@@ -330,11 +350,11 @@ export function experimentStatsSql(spec: ExperimentSqlSpec): string {
   }
   const s = spec.spellings ?? PORTABLE_TEMPLATE_SPELLINGS;
   const x = spec.exposures;
-  const ts = q(x.timestampColumn);
-  const where = [`${q(x.experimentColumn)} IS NOT NULL`, `${q(x.unitColumn)} IS NOT NULL`];
+  const ts = q(s, x.timestampColumn);
+  const where = [`${q(s, x.experimentColumn)} IS NOT NULL`, `${q(s, x.unitColumn)} IS NOT NULL`];
   if (spec.experimentKeys) {
     if (spec.experimentKeys.length === 0) throw new Error('experimentKeys must not be empty');
-    where.push(`${q(x.experimentColumn)} IN (${spec.experimentKeys.map(lit).join(', ')})`);
+    where.push(`${q(s, x.experimentColumn)} IN (${spec.experimentKeys.map(lit).join(', ')})`);
   }
   if (spec.exposureWindow?.start) where.push(`${ts} >= ${s.timestamp(spec.exposureWindow.start)}`);
   if (spec.exposureWindow?.end) where.push(`${ts} < ${s.timestamp(spec.exposureWindow.end)}`);
@@ -343,10 +363,10 @@ export function experimentStatsSql(spec: ExperimentSqlSpec): string {
   const base: Component[] = [
     {
       cte: 'exposures',
-      sql: `SELECT CAST(${q(x.experimentColumn)} AS ${s.textType}) AS experiment_key,
-    CAST(${q(x.unitColumn)} AS ${s.textType}) AS unit, CAST(${q(x.variationColumn)} AS ${s.textType}) AS variation,
+      sql: `SELECT CAST(${q(s, x.experimentColumn)} AS ${s.textType}) AS experiment_key,
+    CAST(${q(s, x.unitColumn)} AS ${s.textType}) AS unit, CAST(${q(s, x.variationColumn)} AS ${s.textType}) AS variation,
     ${ts} AS exposed_at
-  FROM ${tableName(x.table)} WHERE ${where.join(' AND ')}`,
+  FROM ${tableName(s, x.table)} WHERE ${where.join(' AND ')}`,
     },
     {
       cte: 'units',

@@ -322,7 +322,10 @@ describe('tessera against a worker', () => {
 
     // Exactly the published days: 2026-11-01 and 2026-11-05 are built but never went through a barrier.
     const days = (q: { value: Query }) => q.value.rows.map((r) => r['_partition_key']);
-    const published = await env.json<Query>(['query', `select distinct _partition_key from ${mart} order by 1`]);
+    const published = await env.json<Query>([
+      'query',
+      `select distinct _partition_key from ${mart} order by 1`,
+    ]);
     expect(days(published)).toEqual(['2026-11-02', '2026-11-03', '2026-11-04']);
 
     const back = await env.json<{ version: string; route: string }>(['publish', 'rollback', group]);

@@ -181,4 +181,34 @@ describe.skipIf(!BIN)('tessera plan on BigQuery (emulator)', { timeout: 180_000 
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--max-bytes "lots" is not a size/);
   });
+
+  it('backfill --max-bytes refuses before anything starts, counting only the steps it would run', async () => {
+    const range = ['-s', `${prefix}_facts.events_daily`, '--from', '2026-11-01', '--to', '2026-11-02'];
+    const total = (JSON.parse((await cli(['plan', '--json', ...range])).stdout) as PlanJson).cost.totalBytes;
+    expect(total).toBeGreaterThan(0);
+    // Over budget: refused before the backfill is started (this config's Temporal address answers nothing).
+    const over = await cli(['backfill', 'start', ...range, '--max-bytes', String(total - 1)]);
+    expect(over.code).toBe(1);
+    expect(over.stderr).toContain('over the budget');
+    expect(over.stderr).toContain(`${total} bytes`);
+    const within = await cli(['backfill', 'start', ...range, '--dry-run', '--max-bytes', String(total)]);
+    expect(within.stderr).toBe('');
+    expect(within.code).toBe(0);
+    // Nothing has failed, so `--only failed` would run no step: no budget is exceeded.
+    const none = await cli([
+      'backfill',
+      'start',
+      ...range,
+      '--only',
+      'failed',
+      '--max-bytes',
+      '1',
+      '--dry-run',
+    ]);
+    expect(none.stderr).toBe('');
+    expect(none.code).toBe(0);
+    const bad = await cli(['backfill', 'start', ...range, '--max-bytes', 'lots']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--max-bytes "lots" is not a size/);
+  });
 });

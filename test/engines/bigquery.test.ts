@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
+import type { IngestPassResult } from '../../src/activities/types.js';
 import { asset, daily, defineDefinitions } from '../../src/dsl/index.js';
 import { MemoryLedger } from '../../src/ledger/index.js';
 import { withJobScope } from '../../src/engines/core/job-scope.js';
@@ -13,6 +15,7 @@ import { bigqueryConfigSchema, createBigQueryEngine } from '../../src/engines/bi
 import { startEmulator, type EmulatorProcess } from '../../src/engines/bigquery/bigquery-emulator.js';
 import { PartitionMismatchError } from '../../src/engines/errors.js';
 import type { Engine, PartitionSelector } from '../../src/engines/types.js';
+import type { SourceLoader } from '../../src/sources/types.js';
 
 /**
  * The BigQuery engine: rendering and value conversion without a server, then the engine on the emulator
@@ -294,6 +297,97 @@ describe.skipIf(!BIN)('BigQuery engine on the emulator', { timeout: 180_000 }, (
       expect(await e.query(`SELECT count(*) AS n FROM ${key}`)).toEqual([{ n: 1 }]);
     } finally {
       await e.close();
+    }
+  });
+
+  it('an ingest pass restates under its own job scope: a retried pass re-attaches, a later pass of the run writes anew', async () => {
+    // The ingest workflow's run id is the same for every landing pass. A pass first lands the re-opened partition
+    // (no scope: fresh jobs), then restates it (materializes it again under a job scope). Keyed by run and step
+    // only, a later pass's restatement would re-attach to the earlier pass's jobs and write nothing.
+    // GENERATE_UUID makes every real execution visible: a write that really runs gives a new data version; a
+    // re-attached one leaves the table as the pass's landing wrote it, and reports that version.
+    const key = `${run}_ing.events`;
+    const partitionKey = '2026-11-02';
+    const definitions = defineDefinitions({
+      assets: [
+        asset({
+          key,
+          kind: 'fact',
+          partitions: daily({ start: '2026-11-01' }),
+          ingest: { source: 'src', stream: 'events' },
+        }),
+      ],
+    });
+    const ledger = new MemoryLedger();
+    /** Data versions the loader's writes reported, in order. */
+    const versions: string[] = [];
+    // A worker: its engine, and a loader that lands the partition anew on every call (as late data would).
+    const worker = async () => {
+      const engine = await open();
+      const loader: SourceLoader = {
+        async ingest(req) {
+          const selector = { type: 'values' as const, values: { _partition_key: req.partitionKey } };
+          const r = await engine.replacePartition({
+            table: req.assetKey,
+            partition: selector,
+            selectSql: `SELECT GENERATE_UUID() AS u, '${req.partitionKey}' AS _partition_key`,
+          });
+          versions.push(r.dataVersion);
+          return { rowCount: r.rowCount, dataVersion: r.dataVersion, partition: selector };
+        },
+        land: () =>
+          Promise.resolve({ landed: 1, quarantined: 0, reopened: [{ stream: 'events', partitionKey }] }),
+      };
+      const acts = createActivities({
+        definitions,
+        engines: { bigquery: engine },
+        defaultEngine: 'bigquery',
+        ledger,
+        loaders: { src: loader },
+        alertRoutes: [],
+        latenessMs: 0,
+        logger: pino({ level: 'silent' }),
+      });
+      return { engine, acts };
+    };
+    const w1 = await worker();
+    const w2 = await worker();
+    try {
+      const step = { id: `${key}@${partitionKey}`, assetKey: key, partitionKey, reason: 'missing' as const };
+      const built = await w1.acts.materializeStep({
+        runId: `${run}-first`,
+        step: { ...step, upstream: [], inputs: [] },
+        force: false,
+      });
+      expect(built.status).toBe('success');
+      /** One pass of the ingest workflow as Temporal runs it (the activity's identity names the pass). */
+      const pass = async (w: typeof w1, activityId: string) => {
+        const env = new MockActivityEnvironment({
+          activityId,
+          workflowExecution: { workflowId: `${run}-ingest`, runId: `${run}-wf-run` },
+        });
+        const ingest = w.acts.ingestSource?.bind(w.acts);
+        if (!ingest) throw new Error('no ingestSource activity');
+        versions.length = 0;
+        const r: IngestPassResult = await env.run(() => ingest({ source: 'src', runId: `${run}-ingest` }));
+        expect(r.restated).toEqual([step.id]);
+        const [landed, restated] = versions;
+        const recorded = (await ledger.view([key])).latestSuccess(key, partitionKey)?.dataVersion;
+        expect(recorded).toBe(restated);
+        return { landed, restated };
+      };
+      const first = await pass(w1, '1');
+      expect(first.restated).not.toBe(first.landed); // written anew
+      // The same pass retried on another worker (the first died after restating): it re-attaches.
+      const retried = await pass(w2, '1');
+      expect(retried.restated).toBe(retried.landed);
+      // A later pass of the same run restates the partition again, and writes it anew.
+      const later = await pass(w1, '2');
+      expect(later.restated).not.toBe(later.landed);
+      expect(await w1.engine.query(`SELECT count(*) AS n FROM ${key}`)).toEqual([{ n: 1 }]);
+    } finally {
+      await w1.engine.close();
+      await w2.engine.close();
     }
   });
 

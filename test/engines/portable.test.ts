@@ -137,6 +137,22 @@ const CASES: Record<string, { readonly sql: string; readonly expected: Record<Sp
       bigquery: `COUNTIF(status in ('a', 'b')), SUM(IF(status = 'confirmed', amount_cents, NULL)), COUNT(DISTINCT IF(e = ',', u, NULL))`,
     },
   },
+  'exact decimals: a type with parameters, an exact literal, a quoted name': {
+    // PortableOnly quotes names as the base dialect does; the engines' own quoting is checked below.
+    sql: 'CAST({{ ident(v) }} AS {{ t.decimal(38, 6) }}) * {{ exact_number(0.99) }}, CAST(y AS {{t.decimal(18,2)}}) + {{ exact_number(-12345678901234567890123456789012.5) }}',
+    expected: {
+      duckdb:
+        'CAST("v" AS DECIMAL(38,6)) * 0.99, CAST(y AS DECIMAL(18,2)) + -12345678901234567890123456789012.5',
+      ansi: 'CAST("v" AS DECIMAL(38,6)) * 0.99, CAST(y AS DECIMAL(18,2)) + -12345678901234567890123456789012.5',
+      trino:
+        'CAST("v" AS DECIMAL(38,6)) * 0.99, CAST(y AS DECIMAL(18,2)) + -12345678901234567890123456789012.5',
+      spark:
+        'CAST("v" AS DECIMAL(38,6)) * 0.99, CAST(y AS DECIMAL(18,2)) + -12345678901234567890123456789012.5',
+      // NUMERIC holds 29 integer and 9 fractional digits; beyond, BIGNUMERIC. A bare 0.99 would be a FLOAT64.
+      bigquery:
+        "CAST(\"v\" AS BIGNUMERIC(38, 6)) * NUMERIC '0.99', CAST(y AS NUMERIC(18, 2)) + BIGNUMERIC '-12345678901234567890123456789012.5'",
+    },
+  },
   'type names': {
     sql: '{{ t.text }} {{t.bigint}} {{ t.double }} {{ t.boolean }} {{ t.date }} {{ t.timestamp }}',
     expected: {
@@ -161,7 +177,7 @@ describe('portable macros, rendered per engine', () => {
 
   it('covers every macro', () => {
     const called = new Set(
-      Object.values(CASES).flatMap((c) => [...c.sql.matchAll(/\{\{\s*(\w+)\(/g)].map((m) => m[1])),
+      Object.values(CASES).flatMap((c) => [...c.sql.matchAll(/\{\{\s*([\w.]+)\(/g)].map((m) => m[1])),
     );
     expect([...called].sort()).toEqual(Object.keys(MACROS).sort());
   });
@@ -191,6 +207,30 @@ describe('template syntax', () => {
 
   it('leaves braces that open no placeholder as they are', () => {
     expect(render(`select '{{' || x, '{{}}' from t`)).toBe(`select '{{' || x, '{{}}' from t`);
+  });
+
+  it('quotes {{ ident(..) }} as each engine quotes names (GoogleSQL and Spark read "x" as a string)', () => {
+    const quoted = Object.fromEntries(
+      (['duckdb', 'trino', 'spark', 'bigquery'] as const).map((e) => [
+        e,
+        renderTemplate(ENGINES[e].dialect, '{{ ident(user_id) }}', CTX),
+      ]),
+    );
+    expect(quoted).toEqual({
+      duckdb: '"user_id"',
+      trino: '"user_id"',
+      spark: '`user_id`',
+      bigquery: '`user_id`',
+    });
+    expect(() => render('{{ ident(a b) }}')).toThrow(/name must be letters, digits and _/);
+  });
+
+  it('refuses decimals no engine can hold the same way, and inexact literals', () => {
+    expect(() => render('{{ t.decimal(39, 2) }}')).toThrow(/precision must be 1-38 and scale 0-precision/);
+    expect(() => render('{{ t.decimal(10, 11) }}')).toThrow(/precision must be 1-38/);
+    expect(() => render('{{ t.decimal(x, 2) }}')).toThrow(/precision must be an integer literal/);
+    expect(() => render('{{ exact_number(1e-7) }}')).toThrow(/digits with an optional point/);
+    expect(() => render('{{ t.numeric }}')).toThrow(/unknown type .*t\.decimal\(precision, scale\)/);
   });
 
   it('refuses what it cannot render, naming the problem', () => {

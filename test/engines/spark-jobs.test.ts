@@ -3,6 +3,9 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSparkJob, type SparkJobConfig } from '../../src/activities/spark-job.js';
+import { sparkArgs, sparkStartupProblems } from '../../src/activities/spark-step.js';
+import { sparkConfigSchema } from '../../src/config/index.js';
+import { asset, daily, defineDefinitions, sparkJob, type AssetSpec } from '../../src/dsl/index.js';
 import { createSparkEngine } from '../../src/engines/spark/spark-engine.js';
 import type { Engine } from '../../src/engines/types.js';
 
@@ -28,6 +31,110 @@ const config: SparkJobConfig = {
 // A schema of its own per run: the jobs write the shared lakehouse catalog.
 const S = `sparkjobs_${randomUUID().replaceAll('-', '').slice(0, 10)}`;
 let e: Engine;
+
+describe('assets built by Spark jobs (no Spark)', () => {
+  const changes = asset({ key: 'raw.users_changes', kind: 'custom', sql: 'SELECT 1 AS user_id' });
+  const events = asset({ key: 'raw.events', kind: 'custom', sql: 'SELECT 1 AS e' });
+  const dim = asset({
+    key: 'core.dim_users',
+    kind: 'scd2',
+    scd2: { source: 'raw.users_changes', businessKey: ['user_id'], tracked: ['email', 'country'] },
+    spark: sparkJob('scd2_merge', { buckets: 4 }),
+  });
+  const sessions = asset({
+    key: 'clickstream.sessions',
+    kind: 'fact',
+    partitions: daily({ start: '2026-11-01' }),
+    deps: ['raw.events'],
+    spark: sparkJob(
+      'sessionize',
+      { source: 'raw.events', day: '{{ partition_key }}' },
+      { timeColumn: 'started_at' },
+    ),
+  });
+  const defs = defineDefinitions({ assets: [changes, events, dim, sessions] });
+
+  it('gives the job its target, deps by key as tables, the partition, and the change log of an scd2 asset', () => {
+    expect(sparkArgs(defs, defs.asset('core.dim_users'), { partitionKey: '' })).toEqual({
+      changes: 'raw.users_changes',
+      'business-key': 'user_id',
+      tracked: 'email,country',
+      'order-by': '_lsn,_seq',
+      'commit-time': '_commit_time',
+      op: '_op',
+      buckets: 4,
+      target: 'core.dim_users',
+    });
+    const facts = {
+      partitionKey: '2026-11-24',
+      window: { start: '2026-11-24T00:00:00.000Z', end: '2026-11-25T00:00:00.000Z' },
+    };
+    expect(sparkArgs(defs, defs.asset('clickstream.sessions'), facts)).toEqual({
+      source: 'raw.events',
+      day: '2026-11-24',
+      target: 'clickstream.sessions',
+    });
+  });
+
+  it('refuses what cannot work when the asset is declared', () => {
+    const bad = (spec: Partial<AssetSpec>) => () => asset({ key: 'a.b', kind: 'fact', ...spec } as AssetSpec);
+    expect(bad({ sql: 'SELECT 1', spark: sparkJob('sessionize') })).toThrow(/exactly one of sql, spark/);
+    expect(bad({ spark: { job: 'sessionize', args: { target: 'x.y' } } })).toThrow(
+      /target is the asset's own table/,
+    );
+    expect(bad({ spark: { job: 'Bad.py' } })).toThrow(/job file name/);
+    expect(() =>
+      asset({
+        key: 'a.b',
+        kind: 'scd2',
+        scd2: { source: 'raw.x', businessKey: ['k'], tracked: ['v'], strategy: 'check' },
+        spark: sparkJob('scd2_merge'),
+      }),
+    ).toThrow(/strategy 'log' only/);
+  });
+
+  it("is part of the asset's code version", () => {
+    const other = asset({
+      key: 'core.dim_users',
+      kind: 'scd2',
+      scd2: { source: 'raw.users_changes', businessKey: ['user_id'], tracked: ['email', 'country'] },
+      spark: sparkJob('scd2_merge', { buckets: 8 }),
+    });
+    const engineBuilt = asset({
+      key: 'core.dim_users',
+      kind: 'scd2',
+      scd2: { source: 'raw.users_changes', businessKey: ['user_id'], tracked: ['email', 'country'] },
+    });
+    expect(new Set([dim.codeVersion, other.codeVersion, engineBuilt.codeVersion]).size).toBe(3);
+  });
+
+  it('at start-up: no spark: config, an unknown job or argument, a missing argument are errors', () => {
+    expect(sparkStartupProblems(defs, undefined)).toEqual([
+      expect.stringMatching(
+        /clickstream\.sessions, core\.dim_users are built by Spark jobs.*no "spark:" section/,
+      ),
+    ]);
+    const spark = sparkConfigSchema.parse({ submit: 'spark-submit' });
+    expect(sparkStartupProblems(defs, spark)).toEqual([]);
+    const wrong = defineDefinitions({
+      assets: [
+        events,
+        asset({ key: 'x.one', kind: 'custom', spark: sparkJob('nope') }),
+        asset({
+          key: 'x.two',
+          kind: 'custom',
+          deps: ['raw.events'],
+          spark: sparkJob('sessionize', { source: 'raw.events', dya: '2026-11-01' }),
+        }),
+      ],
+    });
+    expect(sparkStartupProblems(wrong, spark)).toEqual([
+      expect.stringMatching(/x\.one: unknown Spark job "nope"; jobs: scd2_merge, sessionize/),
+      expect.stringMatching(/x\.two: Spark job sessionize takes no argument "dya"/),
+      expect.stringMatching(/x\.two: Spark job sessionize needs the argument "day"/),
+    ]);
+  });
+});
 
 describe('sparkJob arguments (no Spark)', () => {
   it('refuses a bad argument before starting spark-submit', async () => {

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DateTime } from 'luxon';
 import { NativeConnection } from '@temporalio/worker';
-import type { TesseraConfig } from '../../config/index.js';
+import { assetEngineResolver, type TesseraConfig } from '../../config/index.js';
 import { landingLoaders } from '../../sources/landing/landing-loaders.js';
 import type { SourceLoader } from '../../sources/types.js';
 import { startLiveDemo, type LiveDemo } from '../../simulator/live/live-demo.js';
@@ -22,6 +22,13 @@ import type { BackfillSummary, PublishResult, ScheduleTickResult } from '../../w
 import type { CliContext } from '../context.js';
 import { printTable } from '../output.js';
 import { BOOKMYEVENT_PII } from '../../assets/pii.js';
+import {
+  DEMO_CATALOG,
+  isSharedEngineConfig,
+  lakehouseDemoConfig,
+  resetLakehouseDemo,
+} from '../lakehouse-demo.js';
+import { compareMarts, dumpMarts, type MartDump } from '../mart-compare.js';
 import { openPlatform } from '../platform.js';
 import { watchRun } from '../progress.js';
 import { reconcile, warehouseFingerprint } from '../reconcile.js';
@@ -56,16 +63,31 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
     .option('--seed <n>', 'simulator seed', (v) => Number(v), 42)
     .option('--scale <scale>', 'small | demo', 'demo')
     .option(
+      '--compare-with <file>',
+      "after the run, compare its marts value for value with another demo run's (<stateDir>/demo-marts/*.json)",
+    )
+    .option(
       '--live',
       'write to and ingest from the real sources of the config (PostgreSQL, Kafka, ads APIs; config/live.yaml)',
     )
     .action(
-      async (o: { start: string; days: number; seed: number; scale: 'small' | 'demo'; live?: boolean }) => {
+      async (o: {
+        start: string;
+        days: number;
+        seed: number;
+        scale: 'small' | 'demo';
+        live?: boolean;
+        compareWith?: string;
+      }) => {
         const c = ctx();
+        const started = performance.now();
         const dir = join(c.config.stateDir, 'demo');
         rmSync(dir, { recursive: true, force: true });
         mkdirSync(join(dir, 'landing'), { recursive: true });
-        const config = demoConfig(c.config, dir);
+        // A config of shared engines (config/lakehouse.yaml) keeps its engines, on state of the demo's own.
+        const shared = isSharedEngineConfig(c.config);
+        const config = shared ? lakehouseDemoConfig(c.config) : demoConfig(c.config, dir);
+        if (shared) await resetLakehouseDemo(config);
         const definitions = await c.definitions();
         const first = DateTime.fromISO(o.start, { zone: 'utc' });
         const last = first.plus({ days: o.days - 1 });
@@ -97,7 +119,8 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
           definitions,
           logger,
           loadersFor: (engines): Record<string, SourceLoader> => {
-            const engine = engines.duckdb ?? (undefined as never);
+            // Raw landing goes to the default engine (the lakehouse: Iceberg through Trino).
+            const engine = engines[config.defaultEngine] ?? (undefined as never);
             if (o.live) {
               live = startLiveDemo({
                 config,
@@ -210,7 +233,9 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
             }
           }
 
-          const engine = platform.engines.duckdb;
+          // The marts' engine reads every table: on the lakehouse, all engines share one Iceberg catalog.
+          const engineOf = assetEngineResolver(config, definitions);
+          const engine = platform.engines[engineOf(definitions.asset('reporting.mart_daily_revenue'))];
           if (engine) {
             say('\nreporting.mart_daily_revenue (published, last 5 days):');
             printTable(
@@ -231,14 +256,37 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
             );
             for (const m of r.mismatches.slice(0, 20)) say(`  MISMATCH ${m}`);
             failed ||= r.mismatches.length > 0;
-            const print = await warehouseFingerprint(engine);
-            const digest = createHash('sha256').update(JSON.stringify(print)).digest('hex').slice(0, 16);
-            say(
-              `warehouse fingerprint: ${digest} (${Object.keys(print).length} tables and views; equal runs print equal)`,
+            if (engine.name === 'duckdb') {
+              const print = await warehouseFingerprint(engine);
+              const digest = createHash('sha256').update(JSON.stringify(print)).digest('hex').slice(0, 16);
+              say(
+                `warehouse fingerprint: ${digest} (${Object.keys(print).length} tables and views; equal runs print equal)`,
+              );
+            }
+            // The marts in engine-neutral form, for comparing runs on different engines (--compare-with).
+            const marts = await dumpMarts(
+              engine,
+              definitions.assets.filter((a) => a.kind === 'mart').map((a) => a.key),
             );
+            const dumps = join(c.config.stateDir, 'demo-marts');
+            mkdirSync(dumps, { recursive: true });
+            const dumpFile = join(dumps, `${config.environment}-seed${o.seed}-${o.days}d-${o.scale}.json`);
+            writeFileSync(dumpFile, `${JSON.stringify(marts, null, 1)}\n`);
+            say(`marts written to ${dumpFile}`);
+            if (o.compareWith) {
+              const other = JSON.parse(readFileSync(o.compareWith, 'utf8')) as MartDump;
+              say(`\nmarts compared value for value with ${o.compareWith}:`);
+              for (const d of compareMarts(other, marts)) {
+                say(`  ${d.equal ? 'equal    ' : 'DIFFERENT'} ${d.mart} (${d.rows[0]} vs ${d.rows[1]} rows)`);
+                for (const line of d.sample) say(`      ${line}`);
+                failed ||= !d.equal;
+              }
+            }
           }
           say(
-            `\nQuery the warehouse: node bin/tessera.js query "select * from reporting.mart_daily_revenue" (DuckDB file ${join(dir, 'warehouse.duckdb')})`,
+            shared
+              ? `\nQuery the warehouse: Trino (or Spark) catalog ${DEMO_CATALOG}, e.g. select * from ${DEMO_CATALOG}.reporting.mart_daily_revenue`
+              : `\nQuery the warehouse: node bin/tessera.js query "select * from reporting.mart_daily_revenue" (DuckDB file ${join(dir, 'warehouse.duckdb')})`,
           );
           say(
             `Tessera UI: http://127.0.0.1:${DEFAULT_UI_PORT} (the asset catalog in the browser: start it with \`node bin/tessera.js ui --demo\`)`,
@@ -250,6 +298,7 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
           await live?.close();
           await platform.close();
         }
+        say(`demo wall time: ${((performance.now() - started) / 1000).toFixed(0)}s`);
         if (failed) process.exitCode = 1;
       },
     );

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { nearest } from '../../dsl/index.js';
+import { filterPlan } from '../../planner/index.js';
 import { startBackfill, startMaterialize } from '../../runtime/client.js';
 import { backfillWorkflowId } from '../../runtime/ids.js';
 import { workflowUrl } from '../../runtime/ui.js';
@@ -163,6 +164,10 @@ export function registerRun(program: Command, ctx: () => CliContext): void {
     .option('--window-days <n>', 'plan and run a long range this many days at a time', positive, 14)
     .option('--id <id>', 'backfill id (default: a new one)')
     .option('--dry-run', 'print the plan and start nothing')
+    .option(
+      '--max-bytes <size>',
+      'refuse to start (exit 1) when the BigQuery dry runs of the steps it would run add up to more, e.g. 10GB',
+    )
     .option('--wait', 'wait and show progress', true)
     .option('--no-wait', 'start and return')
     .action(
@@ -175,13 +180,18 @@ export function registerRun(program: Command, ctx: () => CliContext): void {
         windowDays: number;
         id?: string;
         dryRun?: boolean;
+        maxBytes?: string;
         wait: boolean;
       }) => {
         const c = ctx();
+        const maxBytes = maxBytesOption(o.maxBytes);
         if (o.id !== undefined && !/^[\w.:-]+$/.test(o.id))
           throw new UsageError(`--id "${o.id}" may hold only letters, digits, '_', '-', '.' and ':'`);
         const request = planRequestFrom(o.select, { from: o.from, to: o.to, force: o.only === 'all' });
         const plan = await planFor(c, request);
+        // Cost before it is spent: the steps `--only` keeps, estimated before anything starts.
+        if (maxBytes !== undefined)
+          enforceBudget(await planCostFor(c, { ...plan, steps: filterPlan(plan, o.only) }), maxBytes);
         if (o.dryRun) return printPlan(plan, c.json);
         const backfillId = o.id ?? `${new Date().toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
         const handle = await startBackfill(await c.client(), c.target, {

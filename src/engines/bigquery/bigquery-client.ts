@@ -138,9 +138,13 @@ export class BigQueryClient implements SqlClient {
     const ref = this.bigquery.dataset(dataset);
     const [exists] = await ref.exists();
     if (exists) return;
-    await ref.create(this.options.location ? { location: this.options.location } : {}).catch((e: unknown) => {
-      if ((e as ApiErrorLike).code !== 409) throw wrapError(e, `CREATE SCHEMA ${dataset}`, false);
-    });
+    await ref
+      .create(this.options.location ? { location: this.options.location } : {})
+      .catch(async (e: unknown) => {
+        // Another step created it meanwhile: BigQuery answers 409, the emulator 400/500 "already created".
+        if ((e as ApiErrorLike).code === 409 || (await existsNow(ref))) return;
+        throw wrapError(e, `CREATE SCHEMA ${dataset}`, false);
+      });
   }
 
   /**
@@ -175,9 +179,11 @@ export class BigQueryClient implements SqlClient {
         const dataset = this.bigquery.dataset(this.options.scratchDataset);
         const [exists] = await dataset.exists();
         if (!exists) {
-          await dataset.create({ defaultTableExpirationMs: String(24 * 3600 * 1000) }).catch((e: unknown) => {
-            if ((e as ApiErrorLike).code !== 409) throw e;
-          });
+          await dataset
+            .create({ defaultTableExpirationMs: String(24 * 3600 * 1000) })
+            .catch(async (e: unknown) => {
+              if ((e as ApiErrorLike).code !== 409 && !(await existsNow(dataset))) throw e;
+            });
         }
       })();
       this.scratchReady.catch(() => {
@@ -425,6 +431,14 @@ class DeferredTransaction implements SqlSession {
     if (this.pending.length === 0) return false;
     return tablesOf(sql).some((t) => this.pendingTables.has(t));
   }
+}
+
+/** Whether a dataset exists, asked again after a failed create (false when even that fails). */
+async function existsNow(dataset: { exists(): Promise<[boolean]> }): Promise<boolean> {
+  return dataset.exists().then(
+    ([exists]) => exists,
+    () => false,
+  );
 }
 
 /** The dataset of the dialect's `CREATE SCHEMA IF NOT EXISTS \`name\``, or undefined for other statements. */

@@ -26,8 +26,11 @@ export const bigqueryConfigSchema = z
     projectId: z.string().min(1),
     /** Where jobs run and datasets are created, e.g. 'EU', 'US', 'europe-west1'. */
     location: z.string().min(1).default('US'),
-    /** Emulator endpoint, e.g. 'http://127.0.0.1:59050'; default: BigQuery itself. */
-    apiEndpoint: z.url().optional(),
+    /**
+     * Emulator endpoint, e.g. 'http://127.0.0.1:59050'; default: BigQuery itself. Empty is the default too, so a
+     * config may write `${env:TESSERA_BQ_API_ENDPOINT:-}`.
+     */
+    apiEndpoint: z.preprocess((v) => (v === '' ? undefined : v), z.url().optional()),
     /** Dataset of unqualified table names. */
     defaultDataset: z.string().regex(DATASET, 'a BigQuery dataset name').default('tessera'),
     /** Dataset of staging tables (created on demand; its tables expire after a day). */
@@ -67,7 +70,6 @@ export class BigQueryEngine extends SqlEngine {
         this.publishReady.catch(() => (this.publishReady = undefined));
         return this.publishReady;
       },
-      history: (group) => super.publishHistory(group),
     };
   }
 

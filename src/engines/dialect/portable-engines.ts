@@ -40,6 +40,14 @@ export const SPARK_PORTABLE: PortableSql = {
 };
 
 /**
+ * GoogleSQL's exact types: NUMERIC holds 29 digits before the point and 9 after; BIGNUMERIC 38 and 38.
+ * Parameterized (`NUMERIC(P, S)`: P - S <= 29, S <= 9; `BIGNUMERIC(P, S)`: S <= 38, P - S <= 38), a CAST to
+ * them rounds half away from zero to S digits.
+ */
+const bigqueryExactType = (integerDigits: number, scale: number): string =>
+  integerDigits > 29 || scale > 9 ? 'BIGNUMERIC' : 'NUMERIC';
+
+/**
  * BigQuery (GoogleSQL): its own type names, DATE_DIFF(end, start, DAY), TIMESTAMP_ADD, no FILTER clause
  * (COUNTIF and IF inside the aggregate). ARRAY_AGG(.. IGNORE NULLS ORDER BY .. LIMIT 1)[SAFE_OFFSET(0)] is
  * arg_max as defined (rows with a NULL value or order left out), where MAX_BY would keep a NULL value.
@@ -52,6 +60,11 @@ export const BIGQUERY_PORTABLE: PortableSql = {
     boolean: 'BOOL',
     date: 'DATE',
     timestamp: 'TIMESTAMP',
+  },
+  decimal: (precision, scale) => `${bigqueryExactType(precision - scale, scale)}(${precision}, ${scale})`,
+  exactNumber: (digits) => {
+    const [before = '', after = ''] = digits.replace(/^[+-]/, '').split('.');
+    return `${bigqueryExactType(before.length, after.length)} '${digits}'`;
   },
   dateDiffDays: (start, end) => `DATE_DIFF(${end}, ${start}, DAY)`,
   addMinutes: (ts, minutes) => `TIMESTAMP_ADD(${ts}, INTERVAL ${minutes} MINUTE)`,

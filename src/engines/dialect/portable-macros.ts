@@ -34,7 +34,48 @@ function stringArg(d: SqlDialect, macro: string, param: string, arg: string): st
 
 const at = (args: readonly string[], i: number): string => args[i] ?? '';
 
+/** Largest precision every engine's exact decimal holds (DuckDB, Trino and Spark: 38). */
+export const PORTABLE_DECIMAL_PRECISION = 38;
+
 export const MACROS: Readonly<Record<string, Macro>> = {
+  // A type with parameters, so a macro call; `{{ t.<type> }}` names the types without them.
+  't.decimal': {
+    params: ['precision', 'scale'],
+    doc: `an exact decimal type: precision (1-${PORTABLE_DECIMAL_PRECISION}) digits, scale (0-precision) of them after the point`,
+    render(d, a) {
+      const precision = integerArg(d, 't.decimal', 'precision', at(a, 0));
+      const scale = integerArg(d, 't.decimal', 'scale', at(a, 1));
+      if (precision < 1 || precision > PORTABLE_DECIMAL_PRECISION || scale < 0 || scale > precision)
+        throw new EngineError(
+          d.name,
+          `{{ t.decimal(${precision}, ${scale}) }}: precision must be 1-${PORTABLE_DECIMAL_PRECISION} and scale 0-precision`,
+        );
+      return d.portable.decimal(precision, scale);
+    },
+  },
+  ident: {
+    params: ['name'],
+    doc: 'a column or table name quoted as the engine quotes names (generated SQL; GoogleSQL\'s "x" is a string)',
+    render(d, a) {
+      const name = at(a, 0);
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+        throw new EngineError(d.name, `{{ ident(..) }}: name must be letters, digits and _, got '${name}'`);
+      return d.quote(name);
+    },
+  },
+  exact_number: {
+    params: ['number'],
+    doc: 'an exact numeric literal (digits with an optional point: 0.99), never a float',
+    render(d, a) {
+      const digits = at(a, 0);
+      if (!/^[+-]?\d+(\.\d+)?$/.test(digits))
+        throw new EngineError(
+          d.name,
+          `{{ exact_number(..) }}: number must be digits with an optional point, got '${digits}'`,
+        );
+      return d.portable.exactNumber(digits);
+    },
+  },
   date_diff_days: {
     params: ['start_date', 'end_date'],
     doc: 'whole days from start_date to end_date (end - start)',
@@ -108,7 +149,7 @@ export function renderType(d: SqlDialect, type: string): string {
   if (known === undefined)
     throw new EngineError(
       d.name,
-      `unknown type {{ t.${type} }}; types: ${TYPE_NAMES.map((k) => `t.${k}`).join(', ')}`,
+      `unknown type {{ t.${type} }}; types: ${TYPE_NAMES.map((k) => `t.${k}`).join(', ')}, t.decimal(precision, scale)`,
     );
   return d.portable.types[known];
 }

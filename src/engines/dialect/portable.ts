@@ -30,6 +30,18 @@ export type FormatPart = { readonly field: FormatField } | { readonly text: stri
 
 export interface PortableSql {
   readonly types: PortableTypes;
+  /**
+   * An exact decimal type of `precision` digits, `scale` of them after the point (1 <= precision <= 38, the
+   * portable range; 0 <= scale <= precision), that holds every such value: `{{ t.decimal(38, 6) }}`. A CAST
+   * to it rounds half away from zero to `scale` digits, except on the BigQuery emulator, which ignores a
+   * type's parameters (it keeps every digit: exact inputs with at most `scale` digits are unaffected).
+   */
+  decimal(precision: number, scale: number): string;
+  /**
+   * An exact numeric literal (`{{ exact_number(0.99) }}`; digits with an optional point): ANSI SQL reads
+   * `0.99` as a DECIMAL, GoogleSQL as a FLOAT64, which would turn the arithmetic around it inexact.
+   */
+  exactNumber(digits: string): string;
   /** Whole days from date `start` to date `end` (`end - start`; negative when end is earlier). */
   dateDiffDays(start: string, end: string): string;
   /** Timestamp `ts` moved by a whole number of minutes (negative: earlier). */
@@ -163,6 +175,8 @@ export const ANSI_PORTABLE: PortableSql = {
     date: 'DATE',
     timestamp: 'TIMESTAMP',
   },
+  decimal: (precision, scale) => `DECIMAL(${precision},${scale})`,
+  exactNumber: (digits) => digits,
   dateDiffDays: (start, end) => `date_diff('day', ${start}, ${end})`,
   // A signed interval string ('-30') is not read alike everywhere: the sign goes to the operator.
   addMinutes: (ts, minutes) =>

@@ -49,6 +49,16 @@ export function renderScd2State(d: SqlDialect, shape: Scd2Shape, stateKey: strin
       ];
     },
 
+    /** reset() with the high-water mark given (text, or null for none): first loads stage no changes table. */
+    resetWithMark(mark: string | null): string[] {
+      return [
+        `DELETE FROM ${state} ${where}`,
+        `INSERT INTO ${state} SELECT ${d.literal(stateKey)}, count(*), ` +
+          `CAST(coalesce(${d.spell.hashSum(tableExprs)}, 0) AS ${text}), ${d.spell.engineVersion}, ` +
+          `CAST(${d.literal(mark)} AS ${text}) FROM ${target}`,
+      ];
+    },
+
     /** Fast path: add the deltas of the rows this merge inserted and closed. `types`: column → target type. */
     advance(types: ReadonlyMap<string, string>): string {
       const cast = (expr: string, column: string): string => {

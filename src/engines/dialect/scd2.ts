@@ -29,6 +29,7 @@ export const SCD2_TEMP = {
   current: '__tessera_scd2_cur',
   versions: '__tessera_scd2_new',
   snapshot: '__tessera_scd2_snap',
+  multi: '__tessera_scd2_multi',
 } as const;
 
 export interface Scd2Shape {
@@ -91,6 +92,17 @@ export function renderScd2(d: SqlDialect, shape: Scd2Shape) {
     ...extras('', []).map(([c]) => q(c)),
   ];
   const attrHash = (alias: string): string => d.rowHash(attrs.map((a) => `${alias}.${a}`));
+  /** validate()'s counts that need no watermark, over raw change rows `c` (first loads). */
+  const rawCounts = (src: Scd2ChangeSource): string => {
+    const countIf = (cond: string, as: string): string =>
+      `sum(CASE WHEN ${cond} THEN 1 ELSE 0 END) AS ${q(as)}`;
+    const op = `c.${q(src.op)}`;
+    return (
+      `count(*) AS ${q('rows')}, ${countIf(`${op} IS NULL OR ${op} NOT IN ('c', 'u', 'd', 'r')`, 'bad_ops')}, ` +
+      `${countIf(keys.map((k) => `c.${k} IS NULL`).join(' OR '), 'null_keys')}, ` +
+      `${countIf(`c.${q(src.commitTime)} IS NULL OR c.${q(src.orderBy)} IS NULL`, 'null_order')}`
+    );
+  };
 
   return {
     /** Empty target typed from the change source (first run). */
@@ -127,9 +139,42 @@ export function renderScd2(d: SqlDialect, shape: Scd2Shape) {
       );
     },
 
-    /** New changes above the high-water mark, collapsed per (key, commit time) to the last. */
-    stageChanges(src: Scd2ChangeSource): string {
+    /** The staged watermark as text: `{ lsn, vf }` (NULLs on an empty target without state). */
+    readWatermark(): string {
+      const text = d.spell.textType;
+      return (
+        `SELECT CAST(${q('lsn')} AS ${text}) AS ${q('lsn')}, CAST(${q('vf')} AS ${text}) AS ${q('vf')} ` +
+        `FROM ${tmp('watermark')}`
+      );
+    },
+
+    /**
+     * New changes above the high-water mark, collapsed per (key, commit time) to the last.
+     * `mark`: the watermark read back (readWatermark) to filter with literals, which engines push into the
+     * scan (zone maps) where a join with the watermark table reads the whole relation; `commitSince`, an
+     * expression, also skips changes committed before it; `onlyMulti`, only keys staged by stageMulti.
+     */
+    stageChanges(
+      src: Scd2ChangeSource,
+      mark?: {
+        readonly lsn: string | null;
+        readonly orderType: string;
+        readonly commitSince?: string;
+        readonly onlyMulti?: boolean;
+      },
+    ): string {
       const c = (x: string): string => `c.${q(x)}`;
+      const filters = mark
+        ? [
+            ...(mark.lsn === null
+              ? []
+              : [
+                  `(${c(src.orderBy)} IS NULL OR ${c(src.orderBy)} > CAST(${d.literal(mark.lsn)} AS ${mark.orderType}))`,
+                ]),
+            ...(mark.commitSince ? [`${c(src.commitTime)} >= ${mark.commitSince}`] : []),
+            ...(mark.onlyMulti ? [`EXISTS (SELECT 1 FROM ${tmp('multi')} AS m WHERE ${on('c', 'm')})`] : []),
+          ]
+        : [`wm.${q('lsn')} IS NULL OR ${c(src.orderBy)} IS NULL OR ${c(src.orderBy)} > wm.${q('lsn')}`];
       const select = d.selectLatest({
         columns: [
           ...cols.map((x) => `c.${x} AS ${x}`),
@@ -140,8 +185,8 @@ export function renderScd2(d: SqlDialect, shape: Scd2Shape) {
           `${attrHash('c')} AS ${hash}`,
         ],
         outputNames: [...shape.businessKey, ...shape.tracked, '__ts', '__ord', '__op', '__del', '__hash'],
-        from: `${src.relation} AS c CROSS JOIN ${tmp('watermark')} AS wm`,
-        where: `wm.${q('lsn')} IS NULL OR ${c(src.orderBy)} IS NULL OR ${c(src.orderBy)} > wm.${q('lsn')}`,
+        from: mark ? `${src.relation} AS c` : `${src.relation} AS c CROSS JOIN ${tmp('watermark')} AS wm`,
+        ...(filters.length > 0 ? { where: filters.join(' AND ') } : {}),
         partitionBy: [...keys.map((k) => `c.${k}`), c(src.commitTime)],
         orderBy: `${c(src.orderBy)} DESC NULLS FIRST`,
       });
@@ -331,6 +376,206 @@ export function renderScd2(d: SqlDialect, shape: Scd2Shape) {
         `GROUP BY ${keys.join(', ')} HAVING count(*) > 1) AS g`
       );
     },
+
+    /**
+     * First load from a change log (new, empty target): the keys with several changes (only they need the
+     * windows of deriveVersions). Reads the key columns only.
+     */
+    stageMulti(src: Scd2ChangeSource): string {
+      return d.createTempTableAs(
+        SCD2_TEMP.multi,
+        `SELECT ${list('c', keys)} FROM ${src.relation} AS c GROUP BY ${list('c', keys)} HAVING count(*) > 1`,
+      );
+    },
+
+    /**
+     * One row: the raw validation counts (and the greatest ordering value, as text) of the relation, or with
+     * `multi` of the rows of the keys in stageMulti.
+     */
+    firstLoadCounts(src: Scd2ChangeSource, multi = false): string {
+      const only = multi ? ` WHERE EXISTS (SELECT 1 FROM ${tmp('multi')} AS m WHERE ${on('c', 'm')})` : '';
+      return (
+        `SELECT ${rawCounts(src)}, CAST(max(c.${q(src.orderBy)}) AS ${d.spell.textType}) AS ${q('mark')} ` +
+        `FROM ${src.relation} AS c${only}`
+      );
+    },
+
+    /**
+     * First load: every key with a single change becomes one current version (a lone delete of a key never
+     * seen makes none), straight from the relation: what deriveVersions gives a key without an anchor.
+     */
+    insertSingles(src: Scd2ChangeSource, skipMulti: boolean): string {
+      const at = `c.${q(src.commitTime)}`;
+      const select = [
+        list('c', cols),
+        at,
+        'NULL',
+        'TRUE',
+        'FALSE',
+        `c.${q(src.orderBy)}`,
+        attrHash('c'),
+        ...extras(
+          at,
+          keys.map((k) => `c.${k}`),
+        ).map(([, e]) => e),
+      ];
+      const multi = skipMulti
+        ? ` AND NOT EXISTS (SELECT 1 FROM ${tmp('multi')} AS m WHERE ${on('c', 'm')})`
+        : '';
+      return (
+        `INSERT INTO ${target} (${outCols.join(', ')}) SELECT ${select.join(', ')} FROM ${src.relation} AS c ` +
+        `WHERE c.${q(src.op)} <> 'd'${multi}`
+      );
+    },
+
+    /** Snapshot merges: the snapshot's columns and types (no rows), for schema evolution and comparison. */
+    snapshotShape(snapshotSql: string): string {
+      return d.createTempTableAs(
+        SCD2_TEMP.snapshot,
+        `SELECT ${list('s', cols)} FROM (${snapshotSql}) AS s LIMIT 0`,
+      );
+    },
+
+    /** One row `{ fresh }`: whether a snapshot taken at `snapshotTime` is above the high-water mark. */
+    snapshotFresh(snapshotTime: string): string {
+      const ordLit = `CAST(${epochMicros(d.name, snapshotTime)} AS BIGINT)`;
+      return `SELECT (${q('lsn')} IS NULL OR ${ordLit} > ${q('lsn')}) AS ${q('fresh')} FROM ${tmp('watermark')}`;
+    },
+
+    /** First load from a snapshot (new, empty target): every row is a current version. */
+    snapshotInsertAll(snapshotSql: string, snapshotTime: string): string {
+      const at = d.timestampLiteral(snapshotTime);
+      const select = [
+        list('s', cols),
+        at,
+        'NULL',
+        'TRUE',
+        'FALSE',
+        `CAST(${epochMicros(d.name, snapshotTime)} AS BIGINT)`,
+        attrHash('s'),
+        ...extras(
+          at,
+          keys.map((k) => `s.${k}`),
+        ).map(([, e]) => e),
+      ];
+      return `INSERT INTO ${target} (${outCols.join(', ')}) SELECT ${select.join(', ')} FROM (${snapshotSql}) AS s`;
+    },
+
+    /** One row `{ dups, null_keys }` over the target (after snapshotInsertAll: the snapshot's rows). */
+    targetKeyCheck(): string {
+      return (
+        `SELECT (SELECT count(*) FROM (SELECT ${keys.join(', ')} FROM ${target} GROUP BY ${keys.join(', ')} ` +
+        `HAVING count(*) > 1) AS g) AS ${q('dups')}, ` +
+        `(SELECT count(*) FROM ${target} WHERE ${keys.map((k) => `${k} IS NULL`).join(' OR ')}) AS ${q('null_keys')}`
+      );
+    },
+
+    /**
+     * One row `{ n, bad }` over a sample of live current versions: `bad` counts those whose stored row_hash is
+     * not the hash of their attributes (the tracked columns changed since they were written, or a value was
+     * cast on insert). Any such row and snapshotDiff compares hashes, as the stored versions were built.
+     */
+    hashSample(size: number): string {
+      return (
+        `SELECT count(*) AS ${q('n')}, coalesce(sum(CASE WHEN t.${q(n.rowHash)} = ${attrHash('t')} THEN 0 ELSE 1 END), 0) AS ${q('bad')} ` +
+        `FROM (SELECT * FROM ${target} WHERE ${q(n.isCurrent)} AND NOT ${q(n.isDeleted)} LIMIT ${size}) AS t`
+      );
+    },
+
+    /**
+     * The day's changes of a snapshot in ONE pass: a full join of the snapshot with the current versions
+     * gives upserts (new, revived or changed keys), deletes (live keys the snapshot lacks) and, for every
+     * key it touches, the current version (the anchor) with its row id, so stageCurrent need not read the
+     * target again (currentFromChanges). Staged as SCD2_TEMP.changes with the anchor columns after the
+     * change columns. `compare`: 'columns' (IS DISTINCT FROM per tracked column; `textCompared` ones as
+     * text, e.g. floats where -0 = 0) or 'hash' (the stored row_hash against the snapshot's).
+     */
+    snapshotDiff(
+      snapshotSql: string,
+      snapshotTime: string,
+      compare: 'columns' | 'hash',
+      textCompared: ReadonlySet<string>,
+    ): string {
+      const at = d.timestampLiteral(snapshotTime);
+      const ordLit = `CAST(${epochMicros(d.name, snapshotTime)} AS BIGINT)`;
+      const inS = q('__in_s');
+      const inT = q('__in_t');
+      const text = d.spell.textType;
+      const differs = (c: string, raw: string): string =>
+        textCompared.has(raw.toLowerCase())
+          ? `CAST(s.${c} AS ${text}) IS DISTINCT FROM CAST(t.${c} AS ${text})`
+          : `s.${c} IS DISTINCT FROM t.${c}`;
+      const changed =
+        compare === 'columns'
+          ? attrs.map((c, i) => differs(c, shape.tracked[i] ?? '')).join(' OR ') || 'FALSE'
+          : `t.${q(n.rowHash)} <> ${attrHash('s')}`;
+      const pick = (c: string): string => `CASE WHEN s.${inS} THEN s.${c} ELSE t.${c} END`;
+      const rowId = d.features.supportsRowId ? `${d.rowId('x')} AS ${rid}, ` : '';
+      const current =
+        `SELECT ${rowId}${list('x', cols)}, ${list('x', [n.validFrom, n.sourceOrder, n.isDeleted, n.rowHash].map(q))}, ` +
+        `TRUE AS ${inT} FROM ${target} AS x WHERE x.${q(n.isCurrent)}`;
+      const select = [
+        ...cols.map((c) => `${pick(c)} AS ${c}`),
+        `${at} AS ${ts}`,
+        `${ordLit} AS ${ord}`,
+        `CASE WHEN s.${inS} THEN 'u' ELSE 'd' END AS ${q('__op')}`,
+        `(s.${inS} IS NULL) AS ${del}`,
+        `${d.rowHash(attrs.map(pick))} AS ${hash}`,
+        ...(d.features.supportsRowId ? [`t.${rid} AS ${rid}`] : []),
+        `t.${q(n.validFrom)} AS ${q('__a_ts')}`,
+        `t.${q(n.sourceOrder)} AS ${q('__a_ord')}`,
+        `t.${q(n.isDeleted)} AS ${q('__a_del')}`,
+        `t.${q(n.rowHash)} AS ${q('__a_hash')}`,
+        `coalesce(t.${inT}, FALSE) AS ${q('__a_in')}`,
+      ];
+      return d.createTempTableAs(
+        SCD2_TEMP.changes,
+        `SELECT ${select.join(', ')} FROM (SELECT ${list('y', cols)}, TRUE AS ${inS} FROM (${snapshotSql}) AS y) AS s ` +
+          `FULL JOIN (${current}) AS t ON ${on('s', 't')} ` +
+          `WHERE CASE WHEN s.${inS} IS NULL THEN NOT t.${q(n.isDeleted)} ` +
+          `WHEN t.${inT} IS NULL OR t.${q(n.isDeleted)} THEN TRUE ELSE ${changed} END`,
+      );
+    },
+
+    /**
+     * One row after snapshotDiff, from which duplicate keys in the snapshot show without grouping it: each
+     * snapshot row either matched a live current version or is `fresh` (staged as new or revived); the
+     * matched ones are `rows - fresh`, the live versions they matched `live - gone`. More matched rows than
+     * matched versions, or a fresh key staged twice, means a key appears more than once.
+     */
+    snapshotKeyCounts(snapshotSql: string): string {
+      const fresh = `${q('__op')} = 'u' AND (NOT ${q('__a_in')} OR ${q('__a_del')})`;
+      return (
+        `SELECT (SELECT count(*) FROM (${snapshotSql}) AS s) AS ${q('rows')}, ` +
+        `(SELECT count(*) FROM ${target} WHERE ${q(n.isCurrent)} AND NOT ${q(n.isDeleted)}) AS ${q('live')}, ` +
+        `(SELECT count(*) FROM ${tmp('changes')} WHERE ${q('__op')} = 'd') AS ${q('gone')}, ` +
+        `(SELECT count(*) FROM ${tmp('changes')} WHERE ${fresh}) AS ${q('fresh')}, ` +
+        `(SELECT count(*) FROM (SELECT ${keys.join(', ')} FROM ${tmp('changes')} WHERE ${fresh} ` +
+        `GROUP BY ${keys.join(', ')} HAVING count(*) > 1) AS g) AS ${q('fresh_dups')}`
+      );
+    },
+
+    /** One row `{ n }`: business keys appearing more than once in the snapshot (for the error message). */
+    snapshotDuplicatesIn(snapshotSql: string): string {
+      return (
+        `SELECT count(*) AS ${q('n')} FROM (SELECT ${keys.join(', ')} FROM (${snapshotSql}) AS s ` +
+        `GROUP BY ${keys.join(', ')} HAVING count(*) > 1) AS g`
+      );
+    },
+
+    /** The anchors snapshotDiff found, in stageCurrent's layout. */
+    currentFromChanges(): string {
+      const rowId = d.features.supportsRowId ? `${rid}, ` : '';
+      return d.createTempTableAs(
+        SCD2_TEMP.current,
+        `SELECT ${rowId}${keys.join(', ')}, ${q('__a_ts')} AS ${ts}, ${q('__a_ord')} AS ${ord}, ` +
+          `${q('__a_del')} AS ${del}, ${q('__a_hash')} AS ${hash}, (${ts} = ${q('__a_ts')}) AS ${q('__tie')} ` +
+          `FROM ${tmp('changes')} WHERE ${q('__a_in')}`,
+      );
+    },
+
+    /** The staged multi-change keys (stageMulti), quoted. */
+    multiTable: tmp('multi'),
 
     cleanup(): string[] {
       return Object.values(SCD2_TEMP).map((t) => d.dropTempTable(t));

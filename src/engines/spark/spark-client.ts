@@ -21,9 +21,14 @@ const answerSchema = z.object({
   retryable: z.boolean().optional(),
 });
 
+const healthSchema = z.object({ statements: z.array(z.string()).optional() });
+const STAGE_VIEW = /^\s*STAGE VIEW (`(?:[^`]|``)+`) AS /;
+
 export class SparkClient implements SqlClient {
   /** The client's own session: statements outside `transaction` run here. */
   private readonly main = randomUUID();
+  /** Whether the server answers `STAGE VIEW` (asked once). */
+  private stages: Promise<boolean> | undefined;
 
   /**
    * `catalog`: the Iceberg catalog of every session of this client ('iceberg', the lakehouse's);
@@ -71,8 +76,20 @@ export class SparkClient implements SqlClient {
   }
 
   private async runIn(session: string, sql: string): Promise<number> {
-    const answer = await this.post('/run', { sql, session });
+    const answer = await this.post('/run', { sql: await this.forServer(sql), session });
     return answer.count ?? -1;
+  }
+
+  /**
+   * A server started before it answered `STAGE VIEW` (spark.sh reuses a running server) is given what it
+   * had then, `CACHE TABLE`: staging that a write to its source tables recomputes. Restart it to fix that.
+   */
+  private async forServer(sql: string): Promise<string> {
+    if (!STAGE_VIEW.test(sql)) return sql;
+    this.stages ??= fetch(`${this.url}/health`)
+      .then(async (res) => healthSchema.parse(await res.json()).statements?.includes('STAGE VIEW') === true)
+      .catch(() => true);
+    return (await this.stages) ? sql : sql.replace(STAGE_VIEW, 'DROP VIEW IF EXISTS $1; CACHE TABLE $1 AS ');
   }
 
   private async queryIn<T extends Row>(

@@ -14,7 +14,7 @@ export class SparkDialect extends SqlDialect {
   override readonly portable = SPARK_PORTABLE;
   readonly features: DialectFeatures = {
     supportsQualify: false, // Spark 4.1 has no QUALIFY: dedupes render as a row_number() subquery
-    // Staging is `CACHE TABLE x AS ..`: an eagerly computed temp view of the server-side session.
+    // Staging is `STAGE VIEW x AS ..`: an eagerly computed temp view of the server-side session.
     supportsTempTables: true,
     supportsTransactionalDdl: false,
     supportsUpdateFrom: false, // Spark has MERGE INTO, not UPDATE .. FROM / DELETE .. USING
@@ -46,9 +46,14 @@ export class SparkDialect extends SqlDialect {
     return this.quote(name);
   }
 
-  /** `CACHE TABLE .. AS` computes the select now (a runtime error surfaces here) and keeps it in memory. */
+  /**
+   * `STAGE VIEW .. AS` (answered by the SQL server, scripts/spark/server.py) computes the select now (a
+   * runtime error surfaces here) and keeps the rows as a temp view that no longer reads the tables it came
+   * from. `CACHE TABLE` would not do: Spark recomputes a cached relation when a table it reads is written,
+   * so staged SCD2 versions would change under the merge that applies them.
+   */
   override createTempTableAs(name: string, select: string): string {
-    return `DROP VIEW IF EXISTS ${this.tempTable(name)}; CACHE TABLE ${this.tempTable(name)} AS ${select}`;
+    return `STAGE VIEW ${this.tempTable(name)} AS ${select}`;
   }
 
   override dropTempTable(name: string): string {

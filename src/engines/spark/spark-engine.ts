@@ -7,8 +7,7 @@ import { asNumber, describe } from '../core/context.js';
 import { KeyedLock } from '../core/keyed-lock.js';
 import { SqlEngine } from '../core/sql-engine.js';
 import { renderReplace, STAGE_TABLE } from '../dialect/replace.js';
-import { planSchemaEvolution } from '../dialect/schema.js';
-import { PartitionMismatchError, UnsupportedFeatureError } from '../errors.js';
+import { PartitionMismatchError } from '../errors.js';
 import type {
   CheckRunOptions,
   CheckRunResult,
@@ -31,20 +30,25 @@ import type {
   WriteResult,
 } from '../types.js';
 import { SparkClient } from './spark-client.js';
+import { createMetaReady, evolve, type SparkContext } from './spark-context.js';
 import { sparkDialect } from './spark-dialect.js';
+import * as publish from './spark-publish.js';
 import { renderSparkReplaceWrite } from './spark-replace.js';
+import * as scd2 from './spark-scd2.js';
 
 /**
  * Wiring: Spark = the Spark dialect rendering, our SQL server (scripts/spark/server.py) running.
  *
- * Spark SQL on Iceberg has no multi-statement transactions, so the transactional recipe of SqlEngine
- * (delete, then insert, roll back on failure) does not hold here. Replaces are written as one MERGE:
- * one Iceberg commit, atomic for readers, and a failure before it leaves the table as it was. Schema
- * evolution runs first as its own commits (an added column stays if the write then fails: old rows read
- * NULL, the replace can simply run again). Reads, checks and describe go through SqlEngine. SCD2 merges
- * and publishing (versioned tables, flips, rollbacks) are refused up front with UnsupportedFeatureError
- * (`supportsUpdateFrom` / `supportsTransactionalDdl`) until they have a Spark recipe; the heavy SCD2 merge
- * runs as a PySpark job instead (jobs/scd2_merge.py through src/activities/spark-job.ts).
+ * Spark SQL on Iceberg has no multi-statement transactions, so the transactional recipes of SqlEngine
+ * (delete, then insert, roll back on failure) do not hold here. Every write is one statement, one Iceberg
+ * commit, atomic for readers; a failure before it leaves the table as it was:
+ * - replaces are one MERGE (spark-replace.ts); schema evolution runs first as its own commits (an added
+ *   column stays if the write then fails: old rows read NULL, the replace can simply run again);
+ * - SCD2 merges stage the versions, then apply them in one MERGE (spark-scd2.ts, as on Trino);
+ * - publish groups follow the group's live version: a flip is one history INSERT (spark-publish.ts, as on
+ *   Trino and BigQuery).
+ * Each operation stages in a server-side session of its own. Reads, checks and describe go through SqlEngine.
+ * docs/engines.md ("Spark over Iceberg") says what readers see.
  */
 
 export const sparkConfigSchema = z.object({
@@ -69,12 +73,20 @@ export class SparkEngine implements Engine {
   private readonly d = sparkDialect;
   private readonly sql: SqlEngine;
   private readonly locks = new KeyedLock();
+  private readonly ctx: SparkContext;
 
   constructor(
     private readonly client: SparkClient,
     private readonly hooks: EngineHooks = {},
   ) {
     this.sql = new SqlEngine({ dialect: sparkDialect, client, hooks });
+    this.ctx = {
+      dialect: sparkDialect,
+      client,
+      hooks,
+      locks: this.locks,
+      metaReady: createMetaReady(sparkDialect, client),
+    };
   }
 
   execute(sql: string): Promise<void> {
@@ -97,35 +109,32 @@ export class SparkEngine implements Engine {
     return this.write('replaceTable', req.table, req.selectSql, null);
   }
 
-  /** Refused before anything is written: SqlEngine's merge closes versions with UPDATE .. FROM. */
   mergeScd2FromChanges(req: Scd2ChangesMergeRequest): Promise<Scd2MergeResult> {
-    return Promise.reject(scd2Refusal(req.target));
+    return scd2.mergeScd2FromChanges(this.ctx, req);
   }
 
   mergeScd2FromSnapshot(req: Scd2SnapshotMergeRequest): Promise<Scd2MergeResult> {
-    return Promise.reject(scd2Refusal(req.target));
+    return scd2.mergeScd2FromSnapshot(this.ctx, req);
   }
 
   snapshotAsOfSql(req: SnapshotAsOfRequest): string {
     return this.sql.snapshotAsOfSql(req);
   }
 
-  /** Refused with the flips: a publication Spark cannot serve would only take space. */
   createVersionedTable(req: VersionedTableRequest): Promise<VersionedTableResult> {
-    return Promise.reject(publishRefusal(`publishing ${req.assetKey}`));
+    return publish.createVersionedTable(this.ctx, req);
   }
 
-  /** Refused before anything is written: no transactional DDL, so views cannot be re-pointed together. */
   flipPublishGroup(req: FlipRequest): Promise<FlipResult> {
-    return Promise.reject(publishRefusal(`publish group ${req.group}: an atomic flip`));
+    return publish.flipPublishGroup(this.ctx, req);
   }
 
   rollbackPublishGroup(group: string): Promise<FlipResult> {
-    return Promise.reject(publishRefusal(`publish group ${group}: an atomic rollback`));
+    return publish.rollbackPublishGroup(this.ctx, group);
   }
 
   publishHistory(group: string): Promise<PublishState[]> {
-    return this.sql.publishHistory(group);
+    return publish.publishHistory(this.ctx, group);
   }
 
   describeTable(table: string): Promise<ColumnInfo[] | undefined> {
@@ -155,15 +164,13 @@ export class SparkEngine implements Engine {
   }
 
   /** Applies the evolution from `existing` to the staged columns (DDL: one Iceberg commit per change). */
-  private async evolve(
+  private evolve(
     tx: SqlSession,
     table: string,
     existing: readonly ColumnInfo[],
     staged: readonly ColumnInfo[],
   ): Promise<SchemaChange[]> {
-    const plan = planSchemaEvolution(this.d, table, existing, staged);
-    for (const s of plan.statements) await tx.run(sparkAlter(s));
-    return plan.changes;
+    return evolve(tx, this.d, table, existing, staged);
   }
 
   /**
@@ -227,26 +234,6 @@ export class SparkEngine implements Engine {
       }
     });
   }
-}
-
-function scd2Refusal(target: string): UnsupportedFeatureError {
-  return new UnsupportedFeatureError(
-    'spark',
-    'supportsUpdateFrom',
-    `SCD2 merge into ${target} (on Spark it runs as the PySpark job jobs/scd2_merge.py through the sparkJob activity)`,
-  );
-}
-
-function publishRefusal(what: string): UnsupportedFeatureError {
-  return new UnsupportedFeatureError('spark', 'supportsTransactionalDdl', what);
-}
-
-/**
- * schema.ts spells a widening `ALTER COLUMN c SET DATA TYPE t` (ANSI); Spark's parser only takes
- * `ALTER COLUMN c TYPE t`. Each Iceberg schema change is its own commit.
- */
-function sparkAlter(statement: string): string {
-  return statement.replace(/ ALTER COLUMN (`(?:[^`]|``)+`) SET DATA TYPE /, ' ALTER COLUMN $1 TYPE ');
 }
 
 export async function createSparkEngine(config: SparkConfig, hooks?: EngineHooks): Promise<SparkEngine> {

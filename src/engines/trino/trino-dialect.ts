@@ -1,6 +1,7 @@
 import { SqlDialect, type DialectFeatures, type Spellings, type TableRef } from '../dialect/dialect.js';
 import { TRINO_PORTABLE } from '../dialect/portable-engines.js';
 import { EngineError } from '../errors.js';
+import type { PartitionSelector } from '../types.js';
 import { trinoTypes } from './trino-types.js';
 
 /**
@@ -60,6 +61,24 @@ export class TrinoDialect extends SqlDialect {
   /** The same dialect with staging names of its own (one per operation). */
   forOperation(suffix: string): TrinoDialect {
     return new TrinoDialect({ ...this.options, suffix });
+  }
+
+  /**
+   * A `values` selector carries text, e.g. `{ date: '2026-11-01' }` for a DATE column (ads, FX). DuckDB and
+   * Spark coerce the literal; Trino refuses `date = varchar`, so text values compare with the column as text.
+   */
+  override partitionPredicate(partition: PartitionSelector, alias?: string): string {
+    if (partition.type === 'window') return super.partitionPredicate(partition, alias);
+    const entries = Object.entries(partition.values);
+    if (entries.length === 0) return super.partitionPredicate(partition, alias);
+    const col = (c: string): string => (alias ? `${alias}.${this.quote(c)}` : this.quote(c));
+    return entries
+      .map(([c, v]) =>
+        typeof v === 'string'
+          ? `CAST(${col(c)} AS VARCHAR) = ${this.literal(v)}`
+          : `${col(c)} = ${this.literal(v)}`,
+      )
+      .join(' AND ');
   }
 
   override tempRef(name: string): TableRef {

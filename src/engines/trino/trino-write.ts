@@ -40,7 +40,7 @@ export async function replaceRows(
     const d = operationDialect(ctx);
     const r = renderReplace(d, ref, partition ? partition.predicate() : null);
     try {
-      await ctx.client.run(d.createSchema(ref.schema));
+      await createdHereOrElsewhere(ctx.client.run(d.createSchema(ref.schema)));
       await ctx.client.run(r.stage(selectSql));
       await step(ctx, operation, 'staged');
       const outsideSql = r.countOutside();
@@ -49,12 +49,13 @@ export async function replaceRows(
         const outside = asNumber(row?.['n']);
         if (outside > 0) throw new PartitionMismatchError(d.name, table, partition.label, outside);
       }
-      const existing = await describeRef(ctx, d, ref);
+      let existing = await describeRef(ctx, d, ref);
       let changes: SchemaChange[] = [];
       let columnsAfter: ColumnInfo[] | undefined;
-      if (!existing) {
-        await ctx.client.run(r.createFromStage());
-      } else {
+      // Another worker process may create the table between the describe and the CREATE: then merge into it.
+      if (!existing && !(await createdHereOrElsewhere(ctx.client.run(r.createFromStage()))))
+        existing = await describeRef(ctx, d, ref);
+      if (existing) {
         const staged = await describeStaged(ctx, d, STAGE_TABLE);
         changes = await evolve(ctx, d, table, existing, staged);
         await step(ctx, operation, 'evolved');
@@ -85,6 +86,25 @@ export async function replaceRows(
       await dropStaged(ctx, d, [STAGE_TABLE]);
     }
   });
+}
+
+/**
+ * Workers in other processes write the same catalog: the in-process lock (ctx.locks) cannot order them, so a
+ * CREATE can lose a race with the same CREATE elsewhere. Trino reports it as TABLE_ALREADY_EXISTS, or, when
+ * both reach the JDBC catalog's insert, as its primary key's duplicate. True when this statement created it.
+ */
+async function createdHereOrElsewhere(statement: Promise<unknown>): Promise<boolean> {
+  try {
+    await statement;
+    return true;
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (
+      /ALREADY_EXISTS|already exists|duplicate key value violates unique constraint "iceberg_/.test(message)
+    )
+      return false;
+    throw e;
+  }
 }
 
 /** Adds/widens columns of `table` so the staged columns fit; returns what changed (schema.ts rules). */

@@ -1,4 +1,7 @@
+import type { SqlDialect } from '../../engines/dialect/dialect.js';
 import type { Engine } from '../../engines/types.js';
+import { columnSqlType, engineDialect, renderRow, rowsRelation } from '../sinks/sql-rows.js';
+import type { RawColumn, RawRow } from '../types.js';
 import { AD_REPORTS_TABLE, type AdPlatform, type AdReportRow } from './types.js';
 
 /**
@@ -60,6 +63,31 @@ export function renderAdRowsSelect(rows: readonly AdReportRow[]): string {
   return `SELECT * FROM (VALUES ${tuples.join(',\n')}) AS v(${cols})`;
 }
 
+/** The ad rows' columns as raw column types, for the server engines' spellings (sql-rows.ts). */
+const RAW_COLUMNS: readonly RawColumn[] = [
+  { name: 'date', type: 'date' },
+  { name: 'platform', type: 'varchar' },
+  { name: 'account_id', type: 'varchar' },
+  { name: 'account_timezone', type: 'varchar' },
+  { name: 'campaign_id', type: 'varchar' },
+  { name: 'campaign_name', type: 'varchar' },
+  { name: 'impressions', type: 'bigint' },
+  { name: 'clicks', type: 'bigint' },
+  { name: 'spend_micros', type: 'bigint' },
+  { name: 'currency', type: 'varchar' },
+  { name: 'conversions', type: 'double' },
+];
+
+/** renderAdRowsSelect in a server engine's dialect (BigQuery has no VALUES; Spark escapes with backslashes). */
+export function renderAdRowsSelectFor(d: SqlDialect, rows: readonly AdReportRow[]): string {
+  if (rows.length === 0) {
+    const nulls = RAW_COLUMNS.map((c) => `CAST(NULL AS ${columnSqlType(d, c.type)}) AS ${d.quote(c.name)}`);
+    return `SELECT ${nulls.join(', ')} FROM (SELECT 1 AS one) AS e WHERE 1 = 0`;
+  }
+  const rendered = rows.map((r, i) => renderRow(d, RAW_COLUMNS, r as unknown as RawRow, i === 0));
+  return `SELECT * FROM ${rowsRelation(d, RAW_COLUMNS, rendered, 'v')}`;
+}
+
 /** AdReportStore over any Engine (DuckDB in tests and locally). */
 export class EngineAdReportStore implements AdReportStore {
   constructor(
@@ -73,14 +101,47 @@ export class EngineAdReportStore implements AdReportStore {
         throw new Error(`row ${r.campaign_id}@${r.date} does not belong to partition ${adPartitionKey(key)}`);
       }
     }
+    const d = engineDialect(this.engine);
+    if (d.name === 'trino') return this.replaceOnTrino(d, key, rows);
     const res = await this.engine.replacePartition({
       table: this.table,
       partition: {
         type: 'values',
         values: { date: key.date, platform: key.platform, account_id: key.account_id },
       },
-      selectSql: renderAdRowsSelect(rows),
+      selectSql: this.engine.name === 'duckdb' ? renderAdRowsSelect(rows) : renderAdRowsSelectFor(d, rows),
     });
     return { rowCount: res.rowCount };
+  }
+
+  /**
+   * Trino compares no DATE column with a string, which the engine's `values` partition predicate renders: the
+   * replace is written here as the engine's own (trino-write.ts), one MERGE and so one Iceberg commit: a marker
+   * row matches the partition's old rows (deleted), the new rows match nothing (inserted).
+   */
+  private async replaceOnTrino(
+    d: SqlDialect,
+    key: AdPartitionKey,
+    rows: readonly AdReportRow[],
+  ): Promise<{ rowCount: number }> {
+    const ref = d.tableRef(this.table);
+    const q = (c: string): string => d.quote(c);
+    const defs = RAW_COLUMNS.map((c) => `${q(c.name)} ${columnSqlType(d, c.type)}`).join(', ');
+    await this.engine.execute(d.createSchema(ref.schema));
+    await this.engine.execute(`CREATE TABLE IF NOT EXISTS ${d.table(ref)} (${defs})`);
+    const names = RAW_COLUMNS.map((c) => q(c.name));
+    const marker = q('__tessera_del');
+    const source =
+      `SELECT s.*, FALSE AS ${marker} FROM (${renderAdRowsSelectFor(d, rows)}) AS s ` +
+      `UNION ALL SELECT ${RAW_COLUMNS.map((c) => `CAST(NULL AS ${columnSqlType(d, c.type)})`).join(', ')}, TRUE`;
+    const partition =
+      `t.${q('date')} = ${d.dateLiteral(key.date)} AND t.${q('platform')} = ${d.literal(key.platform)} ` +
+      `AND t.${q('account_id')} = ${d.literal(key.account_id)}`;
+    await this.engine.query(
+      `MERGE INTO ${d.table(ref)} AS t USING (${source}) AS s ON s.${marker} AND ${partition} ` +
+        `WHEN MATCHED THEN DELETE WHEN NOT MATCHED AND NOT s.${marker} THEN ` +
+        `INSERT (${names.join(', ')}) VALUES (${names.map((n) => `s.${n}`).join(', ')})`,
+    );
+    return { rowCount: rows.length };
   }
 }

@@ -2,7 +2,7 @@ import type { Engine } from '../../engines/index.js';
 import { KeyedLock } from '../../engines/core/keyed-lock.js';
 import { changeLogWindowStats } from '../landing/partition-stats.js';
 import type { PiiRules } from '../pii.js';
-import { EngineRawSink } from '../sinks/index.js';
+import { rawSinkFor, type CdcSink } from '../sinks/index.js';
 import type { IngestRequest, IngestResult, LandResult, SourceLoader, WatermarkReport } from '../types.js';
 import type { SourceLogger } from './lander.js';
 import { PostgresStreamCdcSource } from './postgres-stream-source.js';
@@ -47,11 +47,11 @@ const locks = new KeyedLock();
 
 export class PostgresCdcLoader implements SourceLoader {
   private readonly source: PostgresStreamCdcSource;
-  private readonly sink: EngineRawSink;
+  private readonly sink: CdcSink;
   private initialized = false;
 
   constructor(private readonly opts: PostgresCdcLoaderOptions) {
-    this.sink = new EngineRawSink(opts.engine);
+    this.sink = rawSinkFor(opts.engine);
     this.source = new PostgresStreamCdcSource({
       url: opts.url,
       slot: opts.slot ?? `tessera_${opts.database}`,

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { REJECTED } from '../landing/landing-files.js';
 import type { CdcSink } from '../sinks/types.js';
 import { debeziumInput, DebeziumStream, type DebeziumResult, type DebeziumSourceOptions } from './stream.js';
 
@@ -14,15 +15,19 @@ import { debeziumInput, DebeziumStream, type DebeziumResult, type DebeziumSource
 
 const FILE = /\.(ndjson|jsonl|json)$/;
 
-async function streamFile(path: string, stream: DebeziumStream): Promise<void> {
+/** Pushes the file's events; returns how many lines held one. */
+async function streamFile(path: string, stream: DebeziumStream): Promise<number> {
   const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
   let n = 0;
   const name = basename(path);
+  let events = 0;
   for await (const line of lines) {
     n++;
     if (line.trim() === '') continue;
+    events++;
     await stream.push(debeziumInput(line, `${name}:${n}`));
   }
+  return events;
 }
 
 /** Lands one file's events; idempotent. */
@@ -42,6 +47,11 @@ export interface FolderResult extends DebeziumResult {
   readonly files: readonly string[];
   /** Files moved to `done/` (fully landed). */
   readonly done: readonly string[];
+  /**
+   * Files moved to `rejected/`: every event in them was quarantined, so they vouch for nothing (the landing
+   * folder's watermark holds at their period, landing-files.ts), as Snowplow files with only malformed lines.
+   */
+  readonly rejected: readonly string[];
 }
 
 /**
@@ -58,16 +68,21 @@ export async function readDebeziumFolder(
     .map((e) => e.name)
     .sort();
   const stream = new DebeziumStream(sink, opts);
-  for (const f of files) await streamFile(join(dir, f), stream);
+  const events = new Map<string, number>();
+  for (const f of files) events.set(f, await streamFile(join(dir, f), stream));
   await stream.flush();
   const result = stream.result();
   const keepFrom = result.pending ? result.pending.slice(0, result.pending.lastIndexOf(':')) : undefined;
   const done: string[] = [];
+  const rejected: string[] = [];
   if (files.length > 0) await mkdir(join(dir, 'done'), { recursive: true });
   for (const f of files) {
     if (keepFrom !== undefined && f >= keepFrom) break;
-    await rename(join(dir, f), join(dir, 'done', f));
-    done.push(f);
+    const n = events.get(f) ?? 0;
+    const to = n > 0 && stream.quarantinedFrom(f) >= n ? REJECTED : 'done';
+    if (to === REJECTED) await mkdir(join(dir, REJECTED), { recursive: true });
+    await rename(join(dir, f), join(dir, to, f));
+    (to === REJECTED ? rejected : done).push(f);
   }
-  return { ...result, files, done };
+  return { ...result, files, done, rejected };
 }

@@ -51,6 +51,7 @@ export class DebeziumStream {
   private inserted = 0;
   private readonly warnings: string[] = [];
   private readonly batchSize: number;
+  private readonly quarantinedBy = new Map<string, number>();
 
   constructor(
     private readonly sink: CdcSink,
@@ -77,6 +78,11 @@ export class DebeziumStream {
   async flush(): Promise<void> {
     const quarantine = this.decoder.drainQuarantine();
     if (quarantine.length > 0) await this.sink.quarantine(quarantine);
+    for (const q of quarantine) {
+      const at = q.origin.lastIndexOf(':');
+      const file = at < 0 ? q.origin : q.origin.slice(0, at);
+      this.quarantinedBy.set(file, (this.quarantinedBy.get(file) ?? 0) + 1);
+    }
     if (this.buffer.length === 0) return;
     const records = this.buffer;
     this.buffer = [];
@@ -84,6 +90,11 @@ export class DebeziumStream {
     this.changes += landed.changes;
     this.inserted += landed.inserted;
     this.warnings.push(...landed.warnings);
+  }
+
+  /** Inputs quarantined so far whose origin is `<where>:<position>` (a file's name, a topic partition). */
+  quarantinedFrom(where: string): number {
+    return this.quarantinedBy.get(where) ?? 0;
   }
 
   result(): DebeziumResult {

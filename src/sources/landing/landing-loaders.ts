@@ -4,14 +4,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import type { Engine } from '../../engines/index.js';
+import type { Engine, SqlDialect } from '../../engines/index.js';
 import { AD_REPORTS_TABLE, adPartitionKey, EngineAdReportStore, type AdReportRow } from '../ads/index.js';
 import { readDebeziumFolder, type DeclaredColumnTypes } from '../debezium/index.js';
 import { FX_RATES_TABLE, ingestFxFile } from '../fx/index.js';
 import type { PiiRules } from '../pii.js';
-import { EngineRawSink } from '../sinks/index.js';
+import { bulkRawSinkFor, engineDialect, rawSinkFor } from '../sinks/index.js';
 import {
-  BulkDuckDbSink,
+  ingestSnowplowFile,
   ingestSnowplowFileNative,
   SNOWPLOW_EVENTS_TABLE,
   SnowplowLoader,
@@ -83,7 +83,7 @@ function loader(
 }
 
 function debeziumLoader(o: LandingOptions, db: string): SourceLoader {
-  const sink = new EngineRawSink(o.engine);
+  const sink = rawSinkFor(o.engine);
   const dir = join(o.landingDir, 'debezium', db);
   // Activities serialize ingestion per source, so each pass lands what is new and nothing runs beside it.
   const land = async (heartbeat: () => void): Promise<LandResult> => {
@@ -112,10 +112,12 @@ function debeziumLoader(o: LandingOptions, db: string): SourceLoader {
 /** The newest derived_tstamp landed, as canonical ISO (the event-time watermark before this process started). */
 async function latestEventTime(engine: Engine): Promise<string | undefined> {
   if (!(await engine.describeTable(SNOWPLOW_EVENTS_TABLE))) return undefined;
-  const [r] = await engine.query<{ ms: number | string | null }>(
-    `SELECT epoch_ms(max(derived_tstamp)) AS ms FROM ${SNOWPLOW_EVENTS_TABLE}`,
+  const d = engineDialect(engine);
+  const [r] = await engine.query<{ ts: string | null }>(
+    `SELECT max(${d.quote('derived_tstamp')}) AS ${d.quote('ts')} FROM ${d.table(SNOWPLOW_EVENTS_TABLE)}`,
   );
-  return r?.ms === null || r?.ms === undefined ? undefined : new Date(Number(r.ms)).toISOString();
+  // Every engine returns timestamps as ISO-8601 UTC text (the engine contract); canonical milliseconds here.
+  return typeof r?.ts === 'string' ? new Date(r.ts).toISOString() : undefined;
 }
 
 function snowplowLoader(o: LandingOptions): SourceLoader {
@@ -127,7 +129,7 @@ function snowplowLoader(o: LandingOptions): SourceLoader {
     (core ??= latestEventTime(o.engine).then(
       (latest) =>
         new SnowplowLoader({
-          sink: new BulkDuckDbSink(o.engine, new EngineRawSink(o.engine)),
+          sink: bulkRawSinkFor(o.engine),
           allowedLatenessMinutes: o.allowedLatenessMinutes ?? 60,
           ...(latest ? { watermarkState: { landing: latest } } : {}),
         }),
@@ -144,7 +146,11 @@ function snowplowLoader(o: LandingOptions): SourceLoader {
       dir,
       /\.tsv(\.gz)?$/,
       async (path) => {
-        const r = await ingestSnowplowFileNative(path, { engine: o.engine, loader: sp });
+        // DuckDB parses and lands a file itself; other engines take the parsed rows (the JS parser).
+        const r =
+          o.engine.name === 'duckdb'
+            ? await ingestSnowplowFileNative(path, { engine: o.engine, loader: sp })
+            : await ingestSnowplowFile(path, { loader: sp });
         landed += r.inserted;
         quarantined += r.quarantined;
         r.reopenedHours.forEach((h) => reopened.add(h));
@@ -176,14 +182,17 @@ async function throughLastDate(
   table: string,
   source: string,
 ): Promise<WatermarkReport | undefined> {
+  const q = engineDialect(engine);
   const [max] = await engine
-    .query<{ d: string | null }>(`SELECT CAST(max(date) AS VARCHAR) AS d FROM ${table}`)
+    .query<{ d: string | null }>(
+      `SELECT CAST(max(${q.quote('date')}) AS ${q.portable.types.text}) AS ${q.quote('d')} FROM ${q.table(table)}`,
+    )
     .catch(() => []);
   return max?.d ? { source, watermark: nextDay(max.d) } : undefined;
 }
 
 function fxLoader(o: LandingOptions): SourceLoader {
-  const sink = new EngineRawSink(o.engine);
+  const sink = rawSinkFor(o.engine);
   const land = async (heartbeat: () => void): Promise<LandResult> => {
     let landed = 0;
     let quarantined = 0;
@@ -206,15 +215,18 @@ function fxLoader(o: LandingOptions): SourceLoader {
       o.engine,
       {
         table: FX_RATES_TABLE,
-        where: 'CAST(date AS VARCHAR) = ?',
-        params: [date],
-        key: 'currency',
+        where: (d) => dayIs(d, date),
+        key: (d) => d.quote('currency'),
         partition: { type: 'values', values: { date } },
       },
       watermark,
     );
   });
 }
+
+/** `date` (a DATE column) is the day `day`; no rows for a malformed day. */
+const dayIs = (d: SqlDialect, day: string): string =>
+  /^\d{4}-\d{2}-\d{2}$/.test(day) ? `${d.quote('date')} = ${d.dateLiteral(day)}` : '1 = 0';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -274,9 +286,10 @@ function adsLoader(o: LandingOptions): SourceLoader {
       o.engine,
       {
         table: AD_REPORTS_TABLE,
-        where: 'CAST(date AS VARCHAR) = ? AND platform = ?',
-        params: [date, platform],
-        key: `account_id || ':' || campaign_id || ':' || CAST(spend_micros AS VARCHAR)`,
+        where: (d) => `${dayIs(d, date)} AND ${d.quote('platform')} = ${d.literal(platform)}`,
+        key: (d) =>
+          `${d.quote('account_id')} || ':' || ${d.quote('campaign_id')} || ':' || ` +
+          `CAST(${d.quote('spend_micros')} AS ${d.portable.types.text})`,
         partition: { type: 'values', values: { date, platform } },
       },
       watermark,

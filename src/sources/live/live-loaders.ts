@@ -2,6 +2,7 @@ import type { SourceConfig } from '../../config/index.js';
 import type { Engine } from '../../engines/index.js';
 import { PostgresCdcLoader } from '../cdc/loader.js';
 import { landingLoaders } from '../landing/landing-loaders.js';
+import type { PiiRules } from '../pii.js';
 import { createAdsApiLoader } from '../ads/live/index.js';
 import { createSnowplowKafkaLoader } from '../snowplow/kafka-loader.js';
 import type { SourceLoader, WatermarkReport } from '../types.js';
@@ -44,9 +45,13 @@ export interface LiveLoaders {
 }
 
 export function liveLoaders(o: LiveOptions): LiveLoaders {
+  // The PII rules of the sources: a landing folder of the same database (debezium/<db>) gets them too.
+  const pii: Record<string, PiiRules> = {};
+  for (const [name, s] of Object.entries(o.sources)) if (s.type === 'postgres' && s.pii) pii[name] = s.pii;
   const landing = landingLoaders({
     engine: o.engine,
     landingDir: o.landingDir,
+    pii,
     ...(o.piiKey ? { piiKey: o.piiKey } : {}),
     ...(o.allowedLatenessMinutes !== undefined ? { allowedLatenessMinutes: o.allowedLatenessMinutes } : {}),
   });

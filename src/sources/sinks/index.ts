@@ -1,5 +1,8 @@
-/** Where raw rows land: the DuckDB engine sink, an in-memory sink, and the drift rules both apply. */
+/** Where raw rows land: the DuckDB engine sink, the portable sink of server engines, an in-memory sink, and the drift rules they apply. */
 export { EngineRawSink } from './engine-sink.js';
+export { PortableRawSink } from './portable-sink.js';
+export { rawSinkFor, bulkRawSinkFor } from './sink-for.js';
+export { engineDialect } from './sql-rows.js';
 export { MemorySink } from './memory-sink.js';
 export { planDrift, compatibility, unionColumns } from './drift.js';
 export type { DriftPlan, Compatibility } from './drift.js';

@@ -2,9 +2,8 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { Engine } from '../../engines/index.js';
 import { snowplowWindowStats } from '../landing/partition-stats.js';
-import { EngineRawSink } from '../sinks/index.js';
+import { bulkRawSinkFor, rawSinkFor } from '../sinks/index.js';
 import type { IngestResult, LandResult, RawSink, SourceLoader, WatermarkReport } from '../types.js';
-import { BulkDuckDbSink } from './duckdb-bulk-sink.js';
 import { SnowplowKafkaSource, type SnowplowIngestSummary } from './kafka.js';
 import { SnowplowLoader } from './loader.js';
 import { SNOWPLOW_SOURCE } from './schema.js';
@@ -42,13 +41,13 @@ export interface SnowplowKafkaLoaderOptions {
    * inserts, so one batch parses while the other lands), 1 with a sink of your own.
    */
   readonly partitionsConsumedConcurrently?: number;
-  /** Default: `BulkDuckDbSink` over the engine (DuckDB). Give an `EngineRawSink` for other engines. */
+  /** Default: the engine's bulk sink (`bulkRawSinkFor`: BulkDuckDbSink on DuckDB, the portable sink elsewhere). */
   readonly sink?: RawSink;
   /** Asset ingest stream named in `LandResult.reopened` (default `enriched`, as `raw.snowplow_events`). */
   readonly stream?: string;
   /**
    * State from `watermarkState()` of an earlier process. Default: what the last pass of this topic and
-   * group saved in the engine's checkpoint table (DuckDB engines; other engines keep it in memory only).
+   * group saved in the engine's checkpoint table.
    */
   readonly watermarkState?: SnowplowKafkaWatermarkState;
 }
@@ -117,7 +116,7 @@ export function createSnowplowKafkaLoader(options: SnowplowKafkaLoaderOptions): 
   const lateness = options.allowedLatenessMinutes ?? 60;
   const stream = options.stream ?? 'enriched';
   const loader = new SnowplowLoader({
-    sink: options.sink ?? new BulkDuckDbSink(options.engine, new EngineRawSink(options.engine)),
+    sink: options.sink ?? bulkRawSinkFor(options.engine),
     allowedLatenessMinutes: lateness,
     ...(options.watermarkState ? { watermarkState: options.watermarkState.streams } : {}),
   });
@@ -126,13 +125,14 @@ export function createSnowplowKafkaLoader(options: SnowplowKafkaLoaderOptions): 
     topic: options.topic,
     groupId: options.groupId,
     loader,
-    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? (options.sink ? 1 : 2),
+    partitionsConsumedConcurrently:
+      options.partitionsConsumedConcurrently ?? (options.sink || options.engine.name !== 'duckdb' ? 1 : 2),
     // With the default sink, DuckDB lands whole batches itself (native-lines.ts).
     ...(!options.sink && options.engine.name === 'duckdb' ? { native: options.engine } : {}),
     ...(options.clientId !== undefined ? { clientId: options.clientId } : {}),
   });
   let reported = options.watermarkState?.watermark;
-  const checkpoints = options.engine.name === 'duckdb' ? new EngineRawSink(options.engine) : undefined;
+  const checkpoints = rawSinkFor(options.engine);
   const checkpointKey = `snowplow-kafka:${options.topic}:${options.groupId}`;
   let restored = options.watermarkState !== undefined;
 
@@ -142,7 +142,7 @@ export function createSnowplowKafkaLoader(options: SnowplowKafkaLoaderOptions): 
   });
 
   async function restore(): Promise<void> {
-    if (restored || !checkpoints) return;
+    if (restored) return;
     const saved = await checkpoints.getCheckpoint(checkpointKey);
     restored = true;
     if (!saved) return;
@@ -174,7 +174,7 @@ export function createSnowplowKafkaLoader(options: SnowplowKafkaLoaderOptions): 
     // Closed against what was reported before this pass: only then can a reader have seen the hour.
     if (before !== undefined)
       for (const h of summary.touchedHours) if (hourClosedAt(h, before, lateness)) reopened.add(h);
-    await checkpoints?.putCheckpoint(checkpointKey, JSON.stringify(state()));
+    await checkpoints.putCheckpoint(checkpointKey, JSON.stringify(state()));
     return summary;
   }
 

@@ -7,6 +7,7 @@ import { DateTime } from 'luxon';
 import { partitionFacts } from '../../activities/step-context.js';
 import type { CliContext } from '../../cli/context.js';
 import { partitionHealth, type HealthRow } from '../../cli/health.js';
+import { assetEngineResolver } from '../../config/asset-engines.js';
 import type { AssetDefinition, Definitions } from '../../dsl/index.js';
 import { ENGINES, renderTemplate, type SqlDialect } from '../../engines/index.js';
 import type { MaterializationRecord } from '../../ledger/index.js';
@@ -156,8 +157,12 @@ export async function graph(deps: CatalogDeps, selection: string): Promise<Graph
   };
 }
 
-function dialectOf(ctx: CliContext, a: AssetDefinition): { engine: string; dialect?: SqlDialect } {
-  const engine = a.engine ?? ctx.config.defaultEngine;
+function dialectOf(
+  ctx: CliContext,
+  defs: Definitions,
+  a: AssetDefinition,
+): { engine: string; dialect?: SqlDialect } {
+  const engine = assetEngineResolver(ctx.config, defs)(a);
   const type = ctx.config.engines[engine]?.type;
   const registered =
     type === undefined ? undefined : (ENGINES as Record<string, { dialect: SqlDialect }>)[type];
@@ -165,8 +170,8 @@ function dialectOf(ctx: CliContext, a: AssetDefinition): { engine: string; diale
 }
 
 /** The asset's SQL with the placeholders of one partition filled in by its engine's dialect. */
-function renderedSql(ctx: CliContext, a: AssetDefinition, partitionKey: string): string {
-  const { dialect } = dialectOf(ctx, a);
+function renderedSql(ctx: CliContext, defs: Definitions, a: AssetDefinition, partitionKey: string): string {
+  const { dialect } = dialectOf(ctx, defs, a);
   if (a.sql) {
     if (!dialect) return a.sql.trim();
     try {
@@ -272,7 +277,7 @@ export async function assetPage(
     };
   });
   const sqlPartition = strip.at(-1)?.partitionKey ?? '';
-  const { engine, dialect } = dialectOf(deps.ctx, a);
+  const { engine, dialect } = dialectOf(deps.ctx, defs, a);
   return {
     key,
     kind: a.kind,
@@ -285,7 +290,7 @@ export async function assetPage(
     partitions: a.partitions?.fingerprint ?? 'none',
     engine,
     dialect: dialect?.name ?? '',
-    sql: renderedSql(deps.ctx, a, sqlPartition),
+    sql: renderedSql(deps.ctx, defs, a, sqlPartition),
     sqlPartition,
     deps: a.deps.map((d) => ({ key: d.key, mapping: d.mapping.fingerprint })),
     downstream: defs.graph.downstream.get(key) ?? [],

@@ -113,6 +113,11 @@ export interface SuiteSql {
    * is not present in table". BigQuery adds columns; the cases that add one pin the emulator's failure.
    */
   readonly addsColumns: boolean;
+  /**
+   * The engine replaces several views in one transaction (DuckDB). Without it a publish-group flip switches
+   * by one history row (core/live-publish.ts), so readers see the new group as soon as that row commits.
+   */
+  readonly transactionalDdl: boolean;
   /** A query of the given rows, with explicit column types (the first row decides nothing). */
   values(
     columns: readonly (readonly [name: string, type: SuiteType])[],
@@ -141,6 +146,7 @@ export function suiteSql(engineType: string): SuiteSql {
     ts: (v) => `TIMESTAMP ${str(utc(v))}`,
     described: (type) => (bigquery && type === 'DOUBLE' ? 'DOUBLE' : t(type)),
     addsColumns: !bigquery,
+    transactionalDdl: registration?.dialect.features.supportsTransactionalDdl ?? true,
     values(columns, rows) {
       const cells = (r: readonly Cell[]): string[] => r.map((v, i) => lit(v, columns[i]?.[1] ?? 'VARCHAR'));
       // GoogleSQL has no VALUES list in FROM: a UNION ALL of one-row SELECTs says the same everywhere.

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { Engine } from '../../../engines/index.js';
+import { engineDialect } from '../../sinks/sql-rows.js';
 import type { IngestResult, LandResult, SourceLoader, WatermarkReport } from '../../types.js';
 import { addDays, dayBoundsUtc, dayRange, todayIn } from '../days.js';
 import type { RetryPolicy } from '../http.js';
@@ -151,13 +152,16 @@ export function createAdsApiLoader(options: AdsApiLoaderOptions): AdsApiLoader {
     };
     if (!(await options.engine.describeTable(AD_REPORTS_TABLE)))
       return { ...base, rowCount: 0, dataVersion: 'empty' };
+    const d = engineDialect(options.engine);
+    const q = (c: string): string => d.quote(c);
+    const text = (c: string): string => `CAST(${q(c)} AS ${d.portable.types.text}) AS ${q(c)}`;
     const rows = await options.engine.query(
-      `SELECT account_id, campaign_id, campaign_name, CAST(impressions AS VARCHAR) AS impressions,
-              CAST(clicks AS VARCHAR) AS clicks, CAST(spend_micros AS VARCHAR) AS spend_micros,
-              CAST(conversions AS VARCHAR) AS conversions, currency, account_timezone
-         FROM ${AD_REPORTS_TABLE} WHERE CAST("date" AS VARCHAR) = ? AND platform = ?
-        ORDER BY account_id, campaign_id`,
-      [date, platform],
+      `SELECT ${q('account_id')}, ${q('campaign_id')}, ${q('campaign_name')}, ${text('impressions')},
+              ${text('clicks')}, ${text('spend_micros')}, ${text('conversions')}, ${q('currency')},
+              ${q('account_timezone')}
+         FROM ${d.table(AD_REPORTS_TABLE)}
+        WHERE ${q('date')} = ${d.dateLiteral(date)} AND ${q('platform')} = ${d.literal(platform)}
+        ORDER BY ${q('account_id')}, ${q('campaign_id')}`,
     );
     const hash = createHash('sha256').update(JSON.stringify(rows)).digest('hex').slice(0, 16);
     return {

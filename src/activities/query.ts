@@ -198,6 +198,24 @@ export async function runReadOnlyQuery(
     sql = r.sql;
     asOfAssets = r.replaced;
   }
+  let committedAtAssets: string[] | undefined;
+  if (input.committedAt !== undefined) {
+    const at = input.committedAt;
+    if (!isInstant(at)) throw reject(`committedAt "${at}" is not an ISO-8601 instant`);
+    const travel = engine.tableAsOfSql?.bind(engine);
+    if (!travel)
+      throw reject(
+        `--committed-at needs an engine with table time travel (Trino over Iceberg); ${engine.name} has none`,
+      );
+    // Marts are read through their publish group's view, which time travel cannot reach: `publish history`
+    // says which version was live when. Every other asset is its own table.
+    const tables = defs.assets.filter((a) => a.kind !== 'mart').map((a) => ({ key: a.key, table: a.key }));
+    const r = rewriteAsOf(sql, tables, (rel) => travel(rel.table, at));
+    if (r.replaced.length === 0)
+      throw reject(`--committed-at rewrites reads of assets' tables (marts aside) and the query reads none`);
+    sql = r.sql;
+    committedAtAssets = r.replaced;
+  }
   const dialect = dialectOf(engine);
   await parserCheck(engine, dialect, sql);
   // Newlines keep a trailing `-- comment` from swallowing the closing parenthesis.
@@ -225,6 +243,7 @@ export async function runReadOnlyQuery(
     rows: kept,
     truncated,
     ...(asOfAssets ? { asOfAssets } : {}),
+    ...(committedAtAssets ? { committedAtAssets } : {}),
   };
 }
 

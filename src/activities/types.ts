@@ -120,6 +120,8 @@ export interface RunQueryInput {
   readonly limit: number;
   /** ISO-8601 UTC instant: SCD2 assets the SQL reads are replaced by their state as of then. */
   readonly asOf?: string;
+  /** ISO-8601 instant: the assets' tables the SQL reads (marts aside) as the engine committed them then. */
+  readonly committedAt?: string;
   /** Engine name from config (default: the default engine). */
   readonly engine?: string;
 }
@@ -137,6 +139,8 @@ export interface QueryResult {
   readonly truncated: boolean;
   /** SCD2 assets replaced by their as-of snapshot (with `asOf`). */
   readonly asOfAssets?: readonly string[];
+  /** Assets read through the engine's time travel (with `committedAt`). */
+  readonly committedAtAssets?: readonly string[];
 }
 export type QueryValue = null | boolean | number | string | QueryValue[] | { [key: string]: QueryValue };
 

@@ -205,6 +205,11 @@ export interface Engine {
   mergeScd2FromSnapshot(req: Scd2SnapshotMergeRequest): Promise<Scd2MergeResult>;
   /** SELECT of the rows live at `asOf` (pure rendering, no I/O). */
   snapshotAsOfSql(req: SnapshotAsOfRequest): string;
+  /**
+   * Table time travel, where the engine keeps table snapshots (Iceberg on Trino): a SELECT of `table` as it was
+   * committed at the ISO instant `asOf`. Undefined on engines without it (`tessera query --committed-at` refuses).
+   */
+  tableAsOfSql?(table: string, asOf: string): string;
 
   /** Appends a publication's partitions to the asset's published store; `table` is the publication's id. */
   createVersionedTable(req: VersionedTableRequest): Promise<VersionedTableResult>;

@@ -39,4 +39,10 @@ describe('read-only queries on DuckDB', () => {
     await expect(run('select from from')).rejects.toThrow(/Parser Error/i);
     expect((await run('select count(*) as c from t')).rows).toEqual([{ c: 5 }]);
   });
+
+  it('refuses --committed-at on an engine without table time travel, naming it', async () => {
+    await expect(
+      runReadOnlyQuery(engine, defs, { sql: 'select 1', limit: 1, committedAt: '2026-11-02T00:00:00Z' }),
+    ).rejects.toThrow(/needs an engine with table time travel \(Trino over Iceberg\); duckdb has none/);
+  });
 });

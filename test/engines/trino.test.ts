@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runReadOnlyQuery } from '../../src/activities/query.js';
+import { asset, defineDefinitions } from '../../src/dsl/index.js';
 import { SchemaEvolutionError } from '../../src/engines/errors.js';
 import { ENGINES } from '../../src/engines/registry.js';
 import { createTrinoEngine, type TrinoEngine } from '../../src/engines/trino/trino-engine.js';
@@ -237,5 +239,35 @@ describe.skipIf(!config)('trino over iceberg', { timeout: 300_000 }, () => {
     await expect(engine.query(engine.tableAsOfSql('core.tt', '2000-01-01T00:00:00Z'))).rejects.toThrow(
       /No version history/,
     );
+  });
+
+  it('tessera query --committed-at reads the assets as Iceberg committed them, marts refused', async () => {
+    await engine.replaceTable({ table: 'core.facts', selectSql: `SELECT 1 AS v` });
+    const [first] = await engine.query(
+      `SELECT to_iso8601(max(committed_at)) AS at FROM core."facts$snapshots"`,
+    );
+    await engine.replaceTable({ table: 'core.facts', selectSql: `SELECT 2 AS v UNION ALL SELECT 3` });
+    const defs = defineDefinitions({
+      assets: [
+        asset({ key: 'core.facts', kind: 'fact', sql: 'select 1 as v' }),
+        asset({ key: 'reporting.mart', kind: 'mart', deps: ['core.facts'], sql: 'select * from core.facts' }),
+      ],
+    });
+    const at = String(first?.['at']);
+    const then = await runReadOnlyQuery(engine, defs, {
+      sql: 'select sum(v) as total from core.facts',
+      limit: 10,
+      committedAt: at,
+    });
+    expect(then.rows).toEqual([{ total: 1 }]);
+    expect(then.committedAtAssets).toEqual(['core.facts']);
+    const now = await runReadOnlyQuery(engine, defs, {
+      sql: 'select sum(v) as total from core.facts',
+      limit: 10,
+    });
+    expect(now.rows).toEqual([{ total: 5 }]);
+    await expect(
+      runReadOnlyQuery(engine, defs, { sql: 'select * from reporting.mart', limit: 10, committedAt: at }),
+    ).rejects.toThrow(/reads none/);
   });
 });

@@ -38,6 +38,10 @@ export function registerQuery(program: Command, ctx: () => CliContext): void {
     )
     .addOption(new Option('-f, --format <format>', 'output format').choices(FORMATS).default('table'))
     .option('--as-of <time>', 'read SCD2 assets as they were then (a date means the end of that day, UTC)')
+    .option(
+      '--committed-at <time>',
+      "read the assets' tables (marts aside) as the engine committed them then: Iceberg time travel on Trino",
+    )
     .option('--limit <n>', 'rows at most', positive, 1000)
     .option('--engine <name>', 'engine from config (default: the default engine)')
     .addOption(new Option('--via <route>', 'how to reach the warehouse').choices(VIAS).default('auto'))
@@ -47,19 +51,34 @@ export function registerQuery(program: Command, ctx: () => CliContext): void {
 Examples:
   tessera query "select country, count(*) from core.dim_users where is_current group by 1"
   tessera query "select * from core.dim_users u where u.user_id = 7" --as-of 2026-11-02
+  tessera query "select count(*) from core.fct_purchases" --committed-at 2026-11-03T06:00:00Z --engine trino
   tessera query - --format csv < report.sql`,
     )
     .action(
       async (
         sqlArg: string,
-        o: { format: (typeof FORMATS)[number]; asOf?: string; limit: number; engine?: string; via: Via },
+        o: {
+          format: (typeof FORMATS)[number];
+          asOf?: string;
+          committedAt?: string;
+          limit: number;
+          engine?: string;
+          via: Via;
+        },
       ) => {
         const c = ctx();
         const sql = sqlArg === '-' ? readFileSync(0, 'utf8') : sqlArg;
         const asOf = o.asOf === undefined ? undefined : asOfInstant(o.asOf);
+        const committedAt = o.committedAt === undefined ? undefined : asOfInstant(o.committedAt);
         const { result, route } = await queryWarehouse(
           c,
-          { sql, limit: o.limit, ...(asOf ? { asOf } : {}), ...(o.engine ? { engine: o.engine } : {}) },
+          {
+            sql,
+            limit: o.limit,
+            ...(asOf ? { asOf } : {}),
+            ...(committedAt ? { committedAt } : {}),
+            ...(o.engine ? { engine: o.engine } : {}),
+          },
           o.via,
         );
         const columns = result.columns.map((col) => col.name);
@@ -71,6 +90,9 @@ Examples:
           `${result.rows.length} row${result.rows.length === 1 ? '' : 's'}`,
           ...(result.truncated ? [`truncated at --limit ${o.limit}`] : []),
           ...(asOf ? [`${(result.asOfAssets ?? []).join(', ')} as of ${asOf}`] : []),
+          ...(committedAt
+            ? [`${(result.committedAtAssets ?? []).join(', ')} as committed at ${committedAt}`]
+            : []),
           route === 'worker' ? `through the worker on task queue ${c.target.taskQueue}` : 'read directly',
         ];
         process.stderr.write(`(${notes.join('; ')})\n`);

@@ -8,6 +8,7 @@ import { planSchemaEvolution } from '../dialect/schema.js';
 import type { ColumnInfo, SchemaChange } from '../types.js';
 import type { SparkClient } from './spark-client.js';
 import type { SparkDialect } from './spark-dialect.js';
+import { once } from '../core/once.js';
 
 /** What the Spark engine's operations share. */
 export interface SparkContext {
@@ -17,20 +18,6 @@ export interface SparkContext {
   readonly locks: KeyedLock;
   /** Once per engine: the tessera_meta tables exist (SCD2 state, publish history, slices, manifest). */
   readonly metaReady: () => Promise<void>;
-}
-
-/** Runs `fn` once (again after a failure: failures are not cached). */
-export function once(fn: () => Promise<void>): () => Promise<void> {
-  let p: Promise<void> | undefined;
-  return () => {
-    if (!p) {
-      p = fn();
-      p.catch(() => {
-        p = undefined;
-      });
-    }
-    return p;
-  };
 }
 
 /** The bookkeeping tables, created together the first time an operation needs one (each CREATE is a commit). */

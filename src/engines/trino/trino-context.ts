@@ -7,6 +7,7 @@ import type { TableRef } from '../dialect/dialect.js';
 import type { TrinoClient } from './trino-client.js';
 import type { TrinoDialect } from './trino-dialect.js';
 import { icebergStorageType } from './trino-types.js';
+import { once } from '../core/once.js';
 
 /** What the Trino engine's operations share (the Trino counterpart of core/context.ts). */
 export interface TrinoContext {
@@ -18,20 +19,6 @@ export interface TrinoContext {
   ready(): Promise<void>;
   /** Once per engine: the tessera_meta tables exist. */
   metaReady(): Promise<void>;
-}
-
-/** Runs `fn` once (again after a failure: failures are not cached). */
-export function once(fn: () => Promise<void>): () => Promise<void> {
-  let p: Promise<void> | undefined;
-  return () => {
-    if (!p) {
-      p = fn();
-      p.catch(() => {
-        p = undefined;
-      });
-    }
-    return p;
-  };
 }
 
 /** The staging schema, needed by every write. */

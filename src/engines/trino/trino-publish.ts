@@ -8,7 +8,8 @@ import type {
   VersionedTableRequest,
   VersionedTableResult,
 } from '../types.js';
-import { describeStaged, dropStaged, once, operationDialect, type TrinoContext } from './trino-context.js';
+import { once } from '../core/once.js';
+import { describeStaged, dropStaged, operationDialect, type TrinoContext } from './trino-context.js';
 import { evolve } from './trino-write.js';
 
 /**

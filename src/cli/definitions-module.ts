@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { TesseraConfig } from '../config/index.js';
+import { assetEngineResolver, type TesseraConfig } from '../config/index.js';
 import type { Definitions } from '../dsl/index.js';
 import type { Engine } from '../engines/index.js';
 import type { ErasurePolicy } from '../gdpr/policy.js';
@@ -43,6 +43,7 @@ async function guarded(module: DefinitionsModule): Promise<DefinitionsModule> {
           policy: erasure,
           engines: deps.engines,
           defaultEngine: deps.config.defaultEngine,
+          engineNameOf: assetEngineResolver(deps.config, module.definitions),
         }),
       ),
   };

@@ -21,8 +21,10 @@ export function engineOf(
   engines: Readonly<Record<string, Engine>>,
   defaultEngine: string,
   asset?: Pick<AssetDefinition, 'engine' | 'key'>,
+  /** The config's placement (`assetEngines`); absent: the asset's own `engine`, else the default. */
+  engineNameOf?: (asset: Pick<AssetDefinition, 'engine' | 'key'>) => string,
 ): DialectEngine {
-  const name = asset?.engine ?? defaultEngine;
+  const name = asset ? (engineNameOf?.(asset) ?? asset.engine ?? defaultEngine) : defaultEngine;
   const engine = engines[name];
   if (!engine)
     throw new Error(

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
-import type { Definitions } from '../dsl/index.js';
+import type { AssetDefinition, Definitions } from '../dsl/index.js';
 import type { Engine } from '../engines/index.js';
 import { PK_COLUMN, SLICE_COLUMN } from '../engines/dialect/publish.js';
 import { renderScd2State } from '../engines/dialect/scd2-state.js';
@@ -39,6 +39,8 @@ export interface EraseDeps {
   readonly key: ErasureKey;
   readonly engines: Readonly<Record<string, Engine>>;
   readonly defaultEngine: string;
+  /** The config's placement of assets on engines (`assetEngineResolver`); absent: `asset.engine ?? defaultEngine`. */
+  readonly engineNameOf?: (asset: Pick<AssetDefinition, 'engine' | 'key'>) => string;
   /** Absent: data versions are not recorded (the caller says so). */
   readonly ledger?: Ledger;
   readonly now?: () => string;
@@ -97,7 +99,7 @@ async function findIdentifiers(
   for (const [kind, link] of Object.entries(deps.policy.linked)) {
     const target = targets.find((t) => t.name === link.table && !t.store);
     if (!target) throw new ErasureError(`linked identifier ${kind}: ${link.table} has no table`);
-    const e = engineOf(deps.engines, deps.defaultEngine, target.asset);
+    const e = engineOf(deps.engines, deps.defaultEngine, target.asset, deps.engineNameOf);
     if (!(await exists(e, target.table))) {
       ids.set(kind, []);
       continue;
@@ -157,7 +159,7 @@ async function eraseTable(
   ids: Identifiers,
   dryRun: boolean,
 ): Promise<Touched | undefined> {
-  const e = engineOf(deps.engines, deps.defaultEngine, target.asset);
+  const e = engineOf(deps.engines, deps.defaultEngine, target.asset, deps.engineNameOf);
   const columns = await exists(e, target.table);
   if (!columns) return undefined;
   const named = [...Object.keys(target.rule.match), ...(target.rule.personal ?? [])];
@@ -181,7 +183,7 @@ async function eraseTable(
 async function refreshSlices(deps: EraseDeps, t: Touched): Promise<void> {
   const asset = t.target.asset;
   if (!asset) return;
-  const e = engineOf(deps.engines, deps.defaultEngine, asset);
+  const e = engineOf(deps.engines, deps.defaultEngine, asset, deps.engineNameOf);
   const sql = renderErasure(e.dialect);
   const own = ((await exists(e, t.target.table)) ?? []).filter((c) => c !== PK_COLUMN && c !== SLICE_COLUMN);
   for (const [partition, slice] of t.parts) {
@@ -201,7 +203,7 @@ async function newVersions(
   for (const t of touched) {
     const asset = t.target.asset;
     if (!asset || t.target.store || asset.ingest || t.rows === 0) continue;
-    const e = engineOf(deps.engines, deps.defaultEngine, asset);
+    const e = engineOf(deps.engines, deps.defaultEngine, asset, deps.engineNameOf);
     const sql = renderErasure(e.dialect);
     const partitions = asset.partitions ? [...new Set(t.parts.map(([p]) => p))] : [''];
     for (const p of partitions) {
@@ -290,7 +292,7 @@ export async function eraseSubject(deps: EraseDeps, req: EraseRequest): Promise<
     for (const t of touched.filter((x) => x.rows > 0)) {
       if (t.target.store) await refreshSlices(deps, t);
       if (t.target.asset?.kind === 'scd2') {
-        const e = engineOf(deps.engines, deps.defaultEngine, t.target.asset);
+        const e = engineOf(deps.engines, deps.defaultEngine, t.target.asset, deps.engineNameOf);
         await e.engine.execute(renderErasure(e.dialect).distrustScd2State(t.target.table));
       }
     }

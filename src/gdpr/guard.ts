@@ -1,4 +1,4 @@
-import type { Definitions } from '../dsl/index.js';
+import type { AssetDefinition, Definitions } from '../dsl/index.js';
 import type { Engine } from '../engines/index.js';
 import type { IngestResult, LandResult, SourceLoader } from '../sources/types.js';
 import { engineOf } from './engines.js';
@@ -26,6 +26,8 @@ export class ErasureGuard {
       readonly policy: ErasurePolicy;
       readonly engines: Readonly<Record<string, Engine>>;
       readonly defaultEngine: string;
+      /** The config's placement of assets on engines; absent: `asset.engine ?? defaultEngine`. */
+      readonly engineNameOf?: (asset: Pick<AssetDefinition, 'engine' | 'key'>) => string;
       /** The PII key; default $TESSERA_PII_KEY. Needed only once the list has entries. */
       readonly key?: string;
     },
@@ -65,7 +67,7 @@ export class ErasureGuard {
     const key = ErasureKey.from(this.opts.key);
     let erased = 0;
     for (const target of targets) {
-      const e = engineOf(this.opts.engines, this.opts.defaultEngine, target.asset);
+      const e = engineOf(this.opts.engines, this.opts.defaultEngine, target.asset, this.opts.engineNameOf);
       if (!(await e.engine.describeTable(target.table))) continue;
       const sql = renderErasure(e.dialect);
       const ids = new Map<string, string[]>();

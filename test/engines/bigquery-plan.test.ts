@@ -71,14 +71,17 @@ describe.skipIf(!BIN)('tessera plan on BigQuery (emulator)', { timeout: 180_000 
     await emulator?.stop();
   });
 
-  const cli = (args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+  const cli = (
+    args: readonly string[],
+    config = configFile,
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> =>
     new Promise((resolve, reject) => {
       const child = spawn(
         process.execPath,
         [
           join(repo, 'bin', 'tessera.js'),
           '--config',
-          configFile,
+          config,
           '--definitions',
           'test/engines/fixtures/bigquery-plan-catalog.ts',
           ...args,
@@ -210,5 +213,43 @@ describe.skipIf(!BIN)('tessera plan on BigQuery (emulator)', { timeout: 180_000 
     const bad = await cli(['backfill', 'start', ...range, '--max-bytes', 'lots']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--max-bytes "lots" is not a size/);
+  });
+
+  it('estimates the steps config places on BigQuery (assetEngines), not only those whose code names it', async () => {
+    const placed = join(dir, 'placed.yaml');
+    writeFileSync(
+      placed,
+      [
+        'environment: test',
+        `stateDir: ${dir}`,
+        'defaultEngine: local',
+        'engines:',
+        '  local:',
+        '    type: duckdb',
+        `    path: ${join(dir, 'local.duckdb')}`,
+        '  bq:',
+        '    type: bigquery',
+        '    projectId: test-plan',
+        `    apiEndpoint: ${URL}`,
+        'assetEngines:',
+        `  '${prefix}_facts.*': bq`,
+        'ledger:',
+        '  type: sqlite',
+        `  path: ${join(dir, 'ledger-placed.sqlite')}`,
+        'temporal:',
+        '  address: 127.0.0.1:1',
+        `  taskQueue: bq-plan-placed-${prefix}`,
+        '  uiUrl: http://127.0.0.1:1',
+        '',
+      ].join('\n'),
+    );
+    const range = ['-s', `${prefix}_facts.events_daily`, '--from', '2026-11-01', '--to', '2026-11-02'];
+    const direct = JSON.parse((await cli(['plan', '--json', ...range])).stdout) as PlanJson;
+    const r = await cli(['plan', '--json', ...range], placed);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const viaConfig = JSON.parse(r.stdout) as PlanJson;
+    expect(viaConfig.cost.totalBytes).toBeGreaterThan(0);
+    expect(viaConfig.cost.totalBytes).toBe(direct.cost.totalBytes);
   });
 });

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { assetEngineResolver } from '../../config/index.js';
 import { createEngine, type Engine } from '../../engines/index.js';
 import type { CompactResult } from '../../gdpr/duckdb-compact.js';
 import type { EraseResult } from '../../gdpr/index.js';
@@ -121,6 +122,7 @@ Examples:
             key,
             engines,
             defaultEngine: c.config.defaultEngine,
+            engineNameOf: assetEngineResolver(c.config, module.definitions),
             ledger: await c.ledger(),
           },
           { subject: o.user, dryRun: o.dryRun ?? false },

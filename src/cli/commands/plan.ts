@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { DateTime } from 'luxon';
+import { assetEngineResolver } from '../../config/index.js';
 import type { Definitions } from '../../dsl/index.js';
 import { createEngine } from '../../engines/registry.js';
 import { SqlEngine } from '../../engines/core/sql-engine.js';
@@ -118,7 +119,7 @@ export async function planCostFor(ctx: CliContext, p: Plan): Promise<PlanCost | 
   const opened = new Map<string, Promise<Engine | undefined>>();
   try {
     return await estimatePlanCost(defs, p, {
-      engineName: (asset) => asset.engine ?? config.defaultEngine,
+      engineName: assetEngineResolver(config, defs),
       open: async (name) => {
         const engineConfig = config.engines[name];
         if (engineConfig?.type !== 'bigquery') return undefined;

@@ -5,15 +5,11 @@ import {
   MANIFEST_TABLE,
   PK_COLUMN,
   SLICE_COLUMN,
-  WHOLE,
-  parsePublicationId,
   renderPublish,
-  sanitizeVersion,
   storeRef,
   type HistoryRow,
-  type SliceRow,
 } from '../dialect/publish.js';
-import { EngineError, PartitionMismatchError } from '../errors.js';
+import { EngineError } from '../errors.js';
 import type {
   ColumnInfo,
   FlipRequest,
@@ -26,7 +22,20 @@ import type {
 import type { SqlSession } from './client.js';
 import { asNumber, describe, type EngineHooks } from './context.js';
 import type { KeyedLock } from './keyed-lock.js';
-import { currentState, resultOf, tablesHash, toState } from './publish-ops.js';
+import {
+  PUBLISH_STAGE,
+  currentState,
+  planFlip,
+  publicationTarget,
+  readHistory,
+  readSlices,
+  resultOf,
+  stageSlices,
+  tablesHash,
+  toState,
+  viewTarget,
+  writeManifest,
+} from './publish-common.js';
 
 /**
  * Publishing for engines without transactional DDL (Trino and Spark over Iceberg, BigQuery): the layout of
@@ -88,8 +97,7 @@ export interface PublishOperation {
   close(): Promise<void>;
 }
 
-/** The staged select of a publication (a temp relation of the operation). */
-export const PUBLISH_STAGE = '__tessera_publish_stage';
+export { PUBLISH_STAGE } from './publish-common.js';
 
 export async function createVersionedTable(
   ctx: LivePublishContext,
@@ -97,14 +105,8 @@ export async function createVersionedTable(
   req: VersionedTableRequest,
 ): Promise<VersionedTableResult> {
   const base = ctx.dialect;
-  const version = sanitizeVersion(base.name, req.version);
-  const store = storeRef(base, req.assetKey);
-  const column = req.partitions?.column ?? null;
-  const keys = req.partitions ? [...new Set(req.partitions.keys)].sort() : [WHOLE];
-  if (keys.length === 0)
-    throw new EngineError(base.name, `publication ${req.assetKey}@${version} names no partitions`);
-  if (keys.includes(WHOLE) && column !== null)
-    throw new EngineError(base.name, `publication ${req.assetKey}@${version}: '' is not a partition key`);
+  const target = publicationTarget(base, req);
+  const { version, store, column } = target;
   await ctx.ready();
   return ctx.locks.run(base.table(store), async () => {
     const op = open();
@@ -117,46 +119,19 @@ export async function createVersionedTable(
       // A retried publication finds its own slices: they commit last, so it is complete.
       const done = await readSlices(tx, d, req.assetKey, version);
       if (done.length > 0) return resultOf(req.assetKey, version, done);
-      await tx.run(d.createSchema(store.schema));
-      await tx.run(d.createTempTableAs(PUBLISH_STAGE, `SELECT * FROM (${req.selectSql}) AS s`));
-      if (column !== null) {
-        const [row] = await tx.query(p.countOutside(stage, column, keys));
-        const outside = asNumber(row?.['n']);
-        if (outside > 0) {
-          throw new PartitionMismatchError(
-            d.name,
-            req.assetKey,
-            `${column} in (${keys.join(', ')})`,
-            outside,
+      let staged: ColumnInfo[] = [];
+      const { slices, fresh } = await stageSlices(tx, d, req, target, async () => {
+        staged = await op.describeStaged(PUBLISH_STAGE);
+        const hashed = op.hashed?.(staged) ?? ['__tessera_row'];
+        return (key) => {
+          const where =
+            column === null ? 'TRUE' : `CAST(${q(column)} AS ${d.spell.textType}) = ${d.literal(key)}`;
+          return (
+            `SELECT count(*) AS ${q('rows')}, ${d.fingerprint(hashed)} AS ${q('version')} ` +
+            `FROM ${stage} AS __tessera_row WHERE ${where}`
           );
-        }
-      }
-      const staged = await op.describeStaged(PUBLISH_STAGE);
-      const hashed = op.hashed?.(staged) ?? ['__tessera_row'];
-      const slices: SliceRow[] = [];
-      const fresh: string[] = [];
-      for (const key of keys) {
-        const where =
-          column === null ? 'TRUE' : `CAST(${q(column)} AS ${d.spell.textType}) = ${d.literal(key)}`;
-        const [fp] = await tx.query(
-          `SELECT count(*) AS ${q('rows')}, ${d.fingerprint(hashed)} AS ${q('version')} ` +
-            `FROM ${stage} AS __tessera_row WHERE ${where}`,
-        );
-        const rowCount = asNumber(fp?.['rows']);
-        const fingerprint = String(fp?.['version'] ?? '');
-        const [same] = await tx.query(p.findEqualSlice(req.assetKey, key, rowCount, fingerprint));
-        const reuse = same?.['slice'];
-        const slice = typeof reuse === 'string' ? reuse : version;
-        if (slice === version) fresh.push(key);
-        slices.push({
-          assetKey: req.assetKey,
-          publication: version,
-          partitionKey: key,
-          slice,
-          rowCount,
-          fingerprint,
-        });
-      }
+        };
+      });
       if (fresh.length > 0) {
         const existing = await describe(tx, d, store);
         if (!existing) {
@@ -187,40 +162,10 @@ export async function flipPublishGroup(ctx: LivePublishContext, req: FlipRequest
   if (entries.length === 0) throw new EngineError(d.name, `publish group ${req.group}: no tables to flip`);
   await ctx.ready();
   return ctx.locks.run(`publish:${req.group}`, async () => {
-    const p = renderPublish(d);
-    const history = await readHistory(ctx, req.group);
+    const history = await readHistory(ctx.client, d, req.group);
     const current = currentState(history);
-    const next: { assetKey: string; slices: SliceRow[]; carry: boolean }[] = [];
-    let changed = !current;
-    for (const [assetKey, id] of entries) {
-      const pub = parsePublicationId(d.name, id);
-      if (pub.assetKey !== assetKey)
-        throw new EngineError(
-          d.name,
-          `publish group ${req.group}: ${id} is not a publication of ${assetKey}`,
-        );
-      const slices = await readSlices(ctx.client, d, assetKey, pub.version);
-      if (slices.length === 0)
-        throw new EngineError(d.name, `publish group ${req.group}: ${id} (for ${assetKey}) does not exist`);
-      // A publication of an unpartitioned asset replaces all of it; a partitioned one the keys it lists.
-      const carry = !(slices.length === 1 && slices[0]?.partitionKey === WHOLE);
-      const served = current?.tables[assetKey] !== undefined ? current.seq : undefined;
-      if (served === undefined) changed = true;
-      else if (!changed) {
-        const now = new Map(
-          (await ctx.client.query(p.selectManifest(req.group, served, assetKey))).map((r) => [
-            String(r['partition_key']),
-            String(r['slice']),
-          ]),
-        );
-        changed = slices.some((s) => now.get(s.partitionKey) !== s.slice) || (!carry && now.size !== 1);
-      }
-      next.push({ assetKey, slices, carry: carry && served !== undefined });
-    }
-    if (current && !changed) return { state: current, changed: false };
-    const kept = Object.entries(current?.tables ?? {}).filter(([k]) => req.tables[k] === undefined);
-    for (const [assetKey] of kept) next.push({ assetKey, slices: [], carry: true });
-    const served = [...entries, ...kept].sort(([a], [b]) => a.localeCompare(b));
+    const plan = await planFlip(ctx.client, d, req.group, req.tables, current);
+    if (current && !plan.changed) return { state: current, changed: false };
 
     // Past the manifests of flips that died before their history row (invisible leftovers): a fresh seq.
     const q = (c: string): string => d.quote(c);
@@ -229,27 +174,19 @@ export async function flipPublishGroup(ctx: LivePublishContext, req: FlipRequest
         `WHERE ${q('group_name')} = ${d.literal(req.group)}`,
     );
     const seq = Math.max(history.at(-1)?.seq ?? 0, asNumber(top?.['seq'])) + 1;
-    for (const n of next) {
-      if (n.carry && current) {
-        const replaced = n.slices.map((s) => s.partitionKey);
-        await ctx.client.run(p.carryManifest(req.group, current.seq, seq, n.assetKey, replaced));
-      }
-      if (n.slices.length === 0) continue;
-      const pairs = n.slices.map((s) => [s.partitionKey, s.slice] as const);
-      await ctx.client.run(p.insertManifest(req.group, seq, n.assetKey, pairs));
-    }
-    await pointViews(ctx, req.group, served, 'flip');
+    await writeManifest(ctx.client, d, req.group, plan, current, seq);
+    await pointViews(ctx, req.group, plan.served, 'flip');
     const row: HistoryRow = {
       group_name: req.group,
       seq,
       version: req.version ?? tablesHash(entries),
-      tables_json: JSON.stringify(Object.fromEntries(served)),
+      tables_json: JSON.stringify(Object.fromEntries(plan.served)),
       run_id: req.runId ?? null,
       published_at: DateTime.utc().toISO(),
       rolled_back: false,
     };
     // The switch: one statement makes `seq` the live version of every view of the group.
-    await ctx.client.run(p.insertHistory(row));
+    await ctx.client.run(renderPublish(d).insertHistory(row));
     await ctx.hooks.afterStep?.('flip', 'recorded');
     return { state: toState(row), changed: true };
   });
@@ -258,7 +195,7 @@ export async function flipPublishGroup(ctx: LivePublishContext, req: FlipRequest
 export async function rollbackPublishGroup(ctx: LivePublishContext, group: string): Promise<FlipResult> {
   await ctx.ready();
   return ctx.locks.run(`publish:${group}`, async () => {
-    const live = (await readHistory(ctx, group)).filter((h) => !h.rolledBack);
+    const live = (await readHistory(ctx.client, ctx.dialect, group)).filter((h) => !h.rolledBack);
     const current = live.at(-1);
     const previous = live.at(-2);
     if (!current || !previous) {
@@ -277,7 +214,7 @@ export async function rollbackPublishGroup(ctx: LivePublishContext, group: strin
 
 export async function publishHistory(ctx: LivePublishContext, group: string): Promise<PublishState[]> {
   await ctx.ready();
-  return readHistory(ctx, group);
+  return readHistory(ctx.client, ctx.dialect, group);
 }
 
 /**
@@ -292,21 +229,10 @@ async function pointViews(
 ): Promise<void> {
   const d = ctx.dialect;
   for (const [assetKey] of entries) {
-    const store = storeRef(d, assetKey);
-    const columns = (await describe(ctx.client, d, store))
-      ?.map((c) => c.name)
-      .filter((c) => c !== PK_COLUMN && c !== SLICE_COLUMN);
-    if (!columns) throw new EngineError(d.name, `publish group ${group}: ${assetKey} has no published store`);
+    const { columns, exists } = await viewTarget(ctx.client, d, group, assetKey);
     const ref = d.tableRef(assetKey);
-    const [kind] = await ctx.client.query<{ kind: string }>(d.relationKindSql(ref));
-    if (kind?.kind === 'table') {
-      throw new EngineError(
-        d.name,
-        `publish group ${group}: ${assetKey} is a table; a published asset is a view over its published store`,
-      );
-    }
     const body = liveViewSelect(d, assetKey, columns, group);
-    if (!kind || !(await viewIsCurrent(ctx, ref, body, columns))) {
+    if (!exists || !(await viewIsCurrent(ctx, ref, body, columns))) {
       await ctx.client.run(d.createSchema(ref.schema));
       await ctx.client.run(`CREATE OR REPLACE VIEW ${d.table(ref)} AS ${body}`);
     }
@@ -343,37 +269,5 @@ export function liveViewSelect(
     `ON m.${q('partition_key')} = s.${q(PK_COLUMN)} AND m.${q('slice')} = s.${q(SLICE_COLUMN)} ` +
     `WHERE m.${q('group_name')} = ${d.literal(group)} AND m.${q('asset_key')} = ${d.literal(assetKey)} ` +
     `AND m.${q('seq')} = (${live})`
-  );
-}
-
-async function readSlices(
-  tx: SqlSession,
-  d: SqlDialect,
-  assetKey: string,
-  publication: string,
-): Promise<SliceRow[]> {
-  const rows = await tx.query(renderPublish(d).selectSlices(assetKey, publication));
-  return rows.map((r) => ({
-    assetKey,
-    publication,
-    partitionKey: String(r['partition_key']),
-    slice: String(r['slice']),
-    rowCount: asNumber(r['row_count']),
-    fingerprint: String(r['fingerprint']),
-  }));
-}
-
-async function readHistory(ctx: LivePublishContext, group: string): Promise<PublishState[]> {
-  const rows = await ctx.client.query(renderPublish(ctx.dialect).selectHistory(group));
-  return rows.map((r) =>
-    toState({
-      group_name: String(r['group_name']),
-      seq: asNumber(r['seq']),
-      version: String(r['version']),
-      tables_json: String(r['tables_json']),
-      run_id: r['run_id'] === null ? null : String(r['run_id']),
-      published_at: String(r['published_at']),
-      rolled_back: r['rolled_back'] === true,
-    }),
   );
 }

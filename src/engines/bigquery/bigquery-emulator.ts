@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineError } from '../errors.js';
@@ -12,11 +13,20 @@ import { EngineError } from '../errors.js';
 export interface EmulatorProcess {
   readonly endpoint: string;
   stop(): Promise<void>;
+  /** Why the process ended when nobody stopped it (exit code or signal, and its last stderr); undefined while it runs. */
+  exitReason(): string | undefined;
 }
 
 const READY_ATTEMPTS = 600;
 
-export async function startEmulator(binary: string, projectId: string): Promise<EmulatorProcess> {
+export async function startEmulator(
+  binary: string,
+  projectId: string,
+  opts: {
+    /** Also append the process's stderr (Go panics, fatal errors) to this file: a crash keeps its reason. */
+    readonly logFile?: string;
+  } = {},
+): Promise<EmulatorProcess> {
   const [port, grpcPort] = [await freePort(), await freePort()];
   const child: ChildProcess = spawn(
     binary,
@@ -30,11 +40,21 @@ export async function startEmulator(binary: string, projectId: string): Promise<
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
-  child.stderr?.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-2000)));
+  child.stderr?.on('data', (b: Buffer) => {
+    stderr = (stderr + b.toString()).slice(-2000);
+    if (opts.logFile) appendFileSync(opts.logFile, b);
+  });
+  let stopping = false;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exitReason = (): string | undefined => {
+    if (child.exitCode === null && child.signalCode === null) return undefined;
+    const how = child.signalCode ? `signal ${child.signalCode}` : `exit code ${child.exitCode}`;
+    return `${stopping ? 'stopped' : 'ended on its own'} (${how})${stderr.trim() ? `: ${stderr.trim()}` : ''}`;
+  };
   const endpoint = `http://127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
+      stopping = true;
       child.kill('SIGTERM');
       await exited;
     }
@@ -52,7 +72,7 @@ export async function startEmulator(binary: string, projectId: string): Promise<
       (r) => r.ok,
       () => false,
     );
-    if (up) return { endpoint, stop };
+    if (up) return { endpoint, stop, exitReason };
     await sleep(50);
   }
   await stop();

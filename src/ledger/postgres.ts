@@ -11,6 +11,7 @@ import {
   type SqlDriver,
   type SqlExecutor,
   type SqlRow,
+  type SqlStatement,
   type SqlValue,
 } from './sql.js';
 
@@ -27,6 +28,7 @@ export const postgresDialect = (schema: string): Dialect => {
     // Byte-order collation on compared keys: the database default (e.g. en_US) ignores punctuation
     // when sorting, which would disagree with SQLite and with partition-key range filters.
     types: { key: 'TEXT COLLATE "C"', text: 'TEXT', int: 'BIGINT', bool: 'BOOLEAN', json: 'JSONB' },
+    jsonArray: (exprs) => `CAST(json_build_array(${exprs.join(', ')}) AS TEXT)`,
   };
 };
 
@@ -38,6 +40,7 @@ export const toPgPlaceholders = (sql: string): string => {
 
 interface Queryable {
   query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends unknown[]>(config: pg.QueryArrayConfig): Promise<pg.QueryArrayResult<R>>;
 }
 
 const executor = (q: Queryable): SqlExecutor => ({
@@ -47,6 +50,14 @@ const executor = (q: Queryable): SqlExecutor => ({
   },
   async all(sql, params = []) {
     const res = await q.query<SqlRow>(toPgPlaceholders(sql), [...params]);
+    return res.rows;
+  },
+  async values(sql, params = []) {
+    const res = await q.query<unknown[]>({
+      text: toPgPlaceholders(sql),
+      values: [...params],
+      rowMode: 'array',
+    });
     return res.rows;
   },
 });
@@ -69,6 +80,34 @@ export class PostgresDriver implements SqlDriver {
 
   all(sql: string, params?: readonly SqlValue[]): Promise<SqlRow[]> {
     return this.exec.all(sql, params);
+  }
+
+  values(sql: string, params?: readonly SqlValue[]): Promise<unknown[][]> {
+    return this.exec.values(sql, params);
+  }
+
+  async transaction(statements: readonly SqlStatement[], lockKey?: string): Promise<number[]> {
+    const client = await this.pool.connect();
+    const tx = executor(client);
+    try {
+      await client.query('BEGIN');
+      // Two int4 keys: a space apart from the migration lock's single bigint key.
+      if (lockKey !== undefined) {
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
+          `tessera_ledger:${this.schema}`,
+          lockKey,
+        ]);
+      }
+      const changed: number[] = [];
+      for (const [sql, params] of statements) changed.push(await tx.run(sql, params));
+      await client.query('COMMIT');
+      return changed;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
   }
 
   /**

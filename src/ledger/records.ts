@@ -12,6 +12,8 @@ import {
   type LedgerView,
   type MaterializationFilter,
   type MaterializationRecord,
+  type MaterializationStatus,
+  type PartitionHead,
   type PublicationRecord,
   type WatermarkRecord,
 } from './types.js';
@@ -137,10 +139,44 @@ export const filterMaterializations = (
   });
 };
 
+/** A partition's head over plain records; the inputs' fingerprint is computed on first read. */
+class RecordHead implements PartitionHead {
+  latestSuccess: MaterializationRecord | undefined;
+  private text: string | undefined;
+
+  constructor(private current: MaterializationRecord) {}
+
+  get latest(): MaterializationRecord {
+    return this.current;
+  }
+
+  set latest(record: MaterializationRecord) {
+    this.current = record;
+    this.text = undefined;
+  }
+
+  get status(): MaterializationStatus {
+    return this.current.status;
+  }
+
+  get codeVersion(): string {
+    return this.current.codeVersion;
+  }
+
+  get inputsText(): string {
+    return (this.text ??= JSON.stringify(this.current.inputDataVersions));
+  }
+
+  get successDataVersion(): string | undefined {
+    return this.latestSuccess?.dataVersion;
+  }
+}
+
+const NO_HEADS: ReadonlyMap<string, PartitionHead> = new Map();
+
 /** A `LedgerView` over plain records; built synchronously, so planner tests can make one from literals. */
 export class MemoryLedgerView implements LedgerView {
-  private readonly latestById = new Map<string, MaterializationRecord>();
-  private readonly latestSuccessById = new Map<string, MaterializationRecord>();
+  private readonly byAsset = new Map<string, Map<string, RecordHead>>();
 
   constructor(records: Iterable<MaterializationRecord> = []) {
     for (const r of records) this.add(r);
@@ -148,21 +184,32 @@ export class MemoryLedgerView implements LedgerView {
 
   /** Folds one more attempt in (keeps whichever is newer per partition). */
   add(record: MaterializationRecord): void {
-    const id = stepId(record.assetKey, record.partitionKey);
-    const keepNewer = (map: Map<string, MaterializationRecord>): void => {
-      const current = map.get(id);
-      if (!current || compareAttemptsNewestFirst(record, current) < 0) map.set(id, record);
-    };
-    keepNewer(this.latestById);
-    if (record.status === 'success') keepNewer(this.latestSuccessById);
+    let partitions = this.byAsset.get(record.assetKey);
+    if (partitions === undefined) this.byAsset.set(record.assetKey, (partitions = new Map()));
+    const head = partitions.get(record.partitionKey);
+    const success = record.status === 'success';
+    if (head === undefined) {
+      const fresh = new RecordHead(record);
+      if (success) fresh.latestSuccess = record;
+      partitions.set(record.partitionKey, fresh);
+      return;
+    }
+    if (compareAttemptsNewestFirst(record, head.latest) < 0) head.latest = record;
+    if (success && (!head.latestSuccess || compareAttemptsNewestFirst(record, head.latestSuccess) < 0)) {
+      head.latestSuccess = record;
+    }
   }
 
   latest(assetKey: string, partitionKey: string): MaterializationRecord | undefined {
-    return this.latestById.get(stepId(assetKey, partitionKey));
+    return this.byAsset.get(assetKey)?.get(partitionKey)?.latest;
   }
 
   latestSuccess(assetKey: string, partitionKey: string): MaterializationRecord | undefined {
-    return this.latestSuccessById.get(stepId(assetKey, partitionKey));
+    return this.byAsset.get(assetKey)?.get(partitionKey)?.latestSuccess;
+  }
+
+  heads(assetKey: string): ReadonlyMap<string, PartitionHead> {
+    return this.byAsset.get(assetKey) ?? NO_HEADS;
   }
 }
 

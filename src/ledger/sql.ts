@@ -15,6 +15,7 @@ import {
   parseWatermark,
   sameTables,
 } from './records.js';
+import { HeadsView, refreshLatestParams, refreshLatestStatement, viewStatement } from './sql-latest.js';
 import { toBackfill, toCheck, toMaterialization, toPublication, toWatermark } from './sql-rows.js';
 import { migrate, type SqlDriver, type SqlValue } from './sql-schema.js';
 import type {
@@ -32,6 +33,7 @@ export * from './sql-schema.js';
 
 const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 const NEWEST_FIRST = 'started_ms DESC, ended_ms DESC, run_id DESC';
+const VIEW_ASSETS_PER_STATEMENT = 10;
 
 /** The `Ledger` over any `SqlDriver`. Construct with `SqlLedger.open` (runs migrations). */
 export class SqlLedger implements Ledger {
@@ -53,46 +55,51 @@ export class SqlLedger implements Ledger {
 
   async view(assetKeys: readonly string[]): Promise<LedgerView> {
     if (assetKeys.length === 0) return new MemoryLedgerView();
-    // One pass: the newest attempt per partition plus the newest success per partition.
-    const rows = await this.db.all(
-      `SELECT * FROM (
-         SELECT m.*,
-           ROW_NUMBER() OVER (PARTITION BY asset_key, partition_key ORDER BY ${NEWEST_FIRST}) AS rn_attempt,
-           ROW_NUMBER() OVER (PARTITION BY asset_key, partition_key, status ORDER BY ${NEWEST_FIRST}) AS rn_status
-         FROM ${this.t('materializations')} m WHERE asset_key IN (${placeholders(assetKeys.length)})
-       ) x WHERE rn_attempt = 1 OR (status = 'success' AND rn_status = 1)`,
-      assetKeys,
-    );
-    return new MemoryLedgerView(rows.map(toMaterialization));
+    // A few assets per statement: one result of 365,000 rows cost better-sqlite3 and the collector about twice
+    // the CPU time of the same rows read ten assets at a time (measured at 1,000 assets × 365 days).
+    const view = new HeadsView();
+    for (let i = 0; i < assetKeys.length; i += VIEW_ASSETS_PER_STATEMENT) {
+      const chunk = assetKeys.slice(i, i + VIEW_ASSETS_PER_STATEMENT);
+      view.add(await this.db.values(viewStatement(this.db.dialect, chunk.length), chunk));
+    }
+    return view;
   }
 
   async recordMaterialization(record: MaterializationRecord): Promise<void> {
     const r = parseMaterialization(record);
-    // Same (asset, partition, run) again = the same attempt re-delivered: overwrite, never duplicate.
-    await this.db.run(
-      `INSERT INTO ${this.t('materializations')} (asset_key, partition_key, run_id, code_version, input_data_versions,
-         data_version, row_count, status, error, started_at, ended_at, started_ms, ended_ms)
-       VALUES (${placeholders(13)})
-       ON CONFLICT (asset_key, partition_key, run_id) DO UPDATE SET
-         code_version = excluded.code_version, input_data_versions = excluded.input_data_versions,
-         data_version = excluded.data_version, row_count = excluded.row_count, status = excluded.status,
-         error = excluded.error, started_at = excluded.started_at, ended_at = excluded.ended_at,
-         started_ms = excluded.started_ms, ended_ms = excluded.ended_ms`,
+    const inputsText = JSON.stringify(r.inputDataVersions);
+    // Same (asset, partition, run) again = the same attempt re-delivered: overwrite, never duplicate. The
+    // partition's latest row is recomputed in the same transaction, one writer per partition at a time.
+    await this.db.transaction(
       [
-        r.assetKey,
-        r.partitionKey,
-        r.runId,
-        r.codeVersion,
-        JSON.stringify(r.inputDataVersions),
-        r.dataVersion,
-        r.rowCount,
-        r.status,
-        r.error ?? null,
-        r.startedAt,
-        r.endedAt,
-        isoMillis(r.startedAt),
-        isoMillis(r.endedAt),
+        [
+          `INSERT INTO ${this.t('materializations')} (asset_key, partition_key, run_id, code_version, input_data_versions,
+             data_version, row_count, status, error, started_at, ended_at, started_ms, ended_ms)
+           VALUES (${placeholders(13)})
+           ON CONFLICT (asset_key, partition_key, run_id) DO UPDATE SET
+             code_version = excluded.code_version, input_data_versions = excluded.input_data_versions,
+             data_version = excluded.data_version, row_count = excluded.row_count, status = excluded.status,
+             error = excluded.error, started_at = excluded.started_at, ended_at = excluded.ended_at,
+             started_ms = excluded.started_ms, ended_ms = excluded.ended_ms`,
+          [
+            r.assetKey,
+            r.partitionKey,
+            r.runId,
+            r.codeVersion,
+            inputsText,
+            r.dataVersion,
+            r.rowCount,
+            r.status,
+            r.error ?? null,
+            r.startedAt,
+            r.endedAt,
+            isoMillis(r.startedAt),
+            isoMillis(r.endedAt),
+          ],
+        ],
+        [refreshLatestStatement(this.db.dialect), refreshLatestParams(r, inputsText)],
       ],
+      `${r.assetKey}@${r.partitionKey}`,
     );
   }
 

@@ -15,6 +15,7 @@ import {
   type MigrationPlan,
   type SqlDriver,
   type SqlRow,
+  type SqlStatement,
   type SqlValue,
 } from './sql.js';
 
@@ -22,6 +23,7 @@ export const sqliteDialect: Dialect = {
   name: 'sqlite',
   table: (name) => name,
   types: { key: 'TEXT', text: 'TEXT', int: 'INTEGER', bool: 'INTEGER', json: 'TEXT' },
+  jsonArray: (exprs) => `json_array(${exprs.join(', ')})`,
 };
 
 export interface SqliteLedgerOptions {
@@ -39,6 +41,7 @@ const bindable = (params: readonly SqlValue[]): Bindable[] =>
 export class SqliteDriver implements SqlDriver {
   readonly dialect = sqliteDialect;
   private readonly statements = new Map<string, Database.Statement<Bindable[]>>();
+  private readonly rawStatements = new Map<string, Database.Statement<Bindable[]>>();
 
   constructor(readonly db: Database.Database) {}
 
@@ -47,6 +50,16 @@ export class SqliteDriver implements SqlDriver {
     if (!stmt) {
       stmt = this.db.prepare<Bindable[]>(sql);
       this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  /** Array-mode statements are cached apart: `raw` is a mode of the statement object. */
+  private prepareRaw(sql: string): Database.Statement<Bindable[]> {
+    let stmt = this.rawStatements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare<Bindable[]>(sql).raw(true);
+      this.rawStatements.set(sql, stmt);
     }
     return stmt;
   }
@@ -62,6 +75,29 @@ export class SqliteDriver implements SqlDriver {
   all(sql: string, params: readonly SqlValue[] = []): Promise<SqlRow[]> {
     try {
       return Promise.resolve(this.prepare(sql).all(...bindable(params)) as SqlRow[]);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  values(sql: string, params: readonly SqlValue[] = []): Promise<unknown[][]> {
+    try {
+      return Promise.resolve(this.prepareRaw(sql).all(...bindable(params)) as unknown[][]);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  /** Synchronous like `applyMigrations` (see there); `.immediate()` takes the write lock up front. */
+  transaction(statements: readonly SqlStatement[]): Promise<number[]> {
+    try {
+      return Promise.resolve(
+        this.db
+          .transaction(() =>
+            statements.map(([sql, params]) => this.prepare(sql).run(...bindable(params)).changes),
+          )
+          .immediate(),
+      );
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
@@ -87,11 +123,13 @@ export class SqliteDriver implements SqlDriver {
     } finally {
       // DDL may invalidate cached statements' schema; start from a clean cache.
       this.statements.clear();
+      this.rawStatements.clear();
     }
   }
 
   close(): Promise<void> {
     this.statements.clear();
+    this.rawStatements.clear();
     if (this.db.open) this.db.close();
     return Promise.resolve();
   }

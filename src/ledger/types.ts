@@ -61,12 +61,37 @@ export interface BackfillRecord {
   readonly updatedAt: string;
 }
 
+/**
+ * What the ledger knows of one partition: its latest attempt and its latest success. The planner's
+ * freshness check reads the flat fields only; the full records are built on first use.
+ */
+export interface PartitionHead {
+  /** Latest attempt (success or failed). */
+  readonly latest: MaterializationRecord;
+  /** Latest successful attempt, if any. */
+  readonly latestSuccess: MaterializationRecord | undefined;
+  /** `latest.status`. */
+  readonly status: MaterializationStatus;
+  /** `latest.codeVersion`. */
+  readonly codeVersion: string;
+  /**
+   * The fingerprint of the latest attempt's inputs: `JSON.stringify(latest.inputDataVersions)` with the keys in
+   * the order they were recorded (the order the step read them). Equal text means equal inputs; unequal text
+   * proves nothing (another key order, PostgreSQL's normalized JSON), so a reader then compares the records.
+   */
+  readonly inputsText: string;
+  /** `latestSuccess?.dataVersion`. */
+  readonly successDataVersion: string | undefined;
+}
+
 /** Plain-data, synchronous view of the ledger that the (pure) planner reads. */
 export interface LedgerView {
   /** Latest materialization attempt (success or failed) of one partition. */
   latest(assetKey: string, partitionKey: string): MaterializationRecord | undefined;
   /** Latest successful materialization of one partition. */
   latestSuccess(assetKey: string, partitionKey: string): MaterializationRecord | undefined;
+  /** Every recorded partition of one asset (empty when none), by partition key: the planner's bulk read. */
+  heads(assetKey: string): ReadonlyMap<string, PartitionHead>;
 }
 
 /** Filter for `Ledger.materializations` (the CLI status grid). */

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import type { MappingContext, PartitionMapping } from '../dsl/mappings/types.js';
 import type { PartitionsDefinition } from '../dsl/partitions/types.js';
-import { stepId, type LedgerView } from '../ledger/types.js';
+import { stepId, type LedgerView, type PartitionHead } from '../ledger/types.js';
 import { batchOf } from './batch.js';
 import { partitionKeysFor, requestEnd } from './partition-scope.js';
 import type { Plan, PlanReason, PlanRequest, PlanStep } from './types.js';
@@ -39,6 +39,39 @@ interface DepReads {
   readonly planned: ReadonlySet<string> | undefined;
   /** Step id of an upstream partition, built once per upstream partition and shared by all its readers. */
   readonly idOf: (upKey: string) => string;
+  /** What the ledger holds of the upstream asset, by partition key. */
+  readonly heads: ReadonlyMap<string, PartitionHead>;
+  /**
+   * `"<step id>":"<data version>"` of an upstream partition's latest success, exactly as `JSON.stringify` writes
+   * that entry of a step's `inputDataVersions`; null when it never succeeded. Built once per upstream partition.
+   */
+  readonly entryOf: (upKey: string) => string | null;
+}
+
+const OPEN_BRACE = 123;
+const COMMA = 44;
+
+/**
+ * Whether a fresh-looking step read exactly the versions its inputs have now: its recorded inputs' text (a JSON
+ * object) must begin with the entries of its inputs that have a success, in the order the plan lists them (the
+ * order the step read them in). Entries after those name inputs the step no longer reads, which the rule ignores
+ * too. Compares in place, building no string. False proves nothing (another key order, PostgreSQL's normalized
+ * JSON): the caller then compares version by version.
+ */
+function readCurrentVersions(recorded: string, partitionKey: string, deps: readonly DepReads[]): boolean {
+  if (recorded.charCodeAt(0) !== OPEN_BRACE) return false;
+  let pos = 1;
+  for (const dep of deps) {
+    for (const upKey of dep.keys(partitionKey)) {
+      const entry = dep.entryOf(upKey);
+      if (entry === null) continue;
+      if (pos > 1 && recorded.charCodeAt(pos++) !== COMMA) return false;
+      if (!recorded.startsWith(entry, pos)) return false;
+      pos += entry.length;
+    }
+  }
+  // A recorded text is a JSON object: after a whole entry comes `,` or `}`, so each match ended on an entry's end.
+  return true;
 }
 
 /** Why (asset, partition) must run, or undefined when it is fresh. First matching reason wins. */
@@ -46,22 +79,25 @@ function reasonFor(
   asset: PlannableAsset,
   partitionKey: string,
   deps: readonly DepReads[],
-  ledger: LedgerView,
+  own: ReadonlyMap<string, PartitionHead>,
   force: boolean,
 ): PlanReason | undefined {
   if (force) return 'forced';
-  const latest = ledger.latest(asset.key, partitionKey);
+  const latest = own.get(partitionKey);
   if (latest === undefined) return 'missing';
   if (latest.status === 'failed') return 'failed_before';
   if (latest.codeVersion !== asset.codeVersion) return 'code_changed';
   for (const dep of deps) {
+    if (dep.planned === undefined || dep.planned.size === 0) continue;
+    for (const upKey of dep.keys(partitionKey)) if (dep.planned.has(upKey)) return 'upstream_changed';
+  }
+  if (readCurrentVersions(latest.inputsText, partitionKey, deps)) return undefined;
+  const recorded = latest.latest.inputDataVersions;
+  for (const dep of deps) {
     for (const upKey of dep.keys(partitionKey)) {
-      if (dep.planned?.has(upKey)) return 'upstream_changed';
-      const current = ledger.latestSuccess(dep.key, upKey);
+      const current = dep.heads.get(upKey)?.successDataVersion;
       // An input never materialized leaves us as we are: it plans itself when selected.
-      if (current !== undefined && latest.inputDataVersions[dep.idOf(upKey)] !== current.dataVersion) {
-        return 'upstream_changed';
-      }
+      if (current !== undefined && recorded[dep.idOf(upKey)] !== current) return 'upstream_changed';
     }
   }
   return undefined;
@@ -106,6 +142,22 @@ export function plan(defs: PlannableDefinitions, request: PlanRequest, ledger: L
       return id;
     };
   };
+  const entries = new Map<string, Map<string, string | null>>();
+  const entriesOf = (assetKey: string, heads: ReadonlyMap<string, PartitionHead>) => {
+    let byKey = entries.get(assetKey);
+    if (byKey === undefined) entries.set(assetKey, (byKey = new Map()));
+    const m = byKey;
+    return (pk: string): string | null => {
+      let entry = m.get(pk);
+      if (entry === undefined) {
+        const version = heads.get(pk)?.successDataVersion;
+        entry =
+          version === undefined ? null : `${JSON.stringify(stepId(assetKey, pk))}:${JSON.stringify(version)}`;
+        m.set(pk, entry);
+      }
+      return entry;
+    };
+  };
   const steps: PlanStep[] = [];
   let skippedFresh = 0;
 
@@ -124,15 +176,24 @@ export function plan(defs: PlannableDefinitions, request: PlanRequest, ledger: L
         if (k === undefined) reads.set(pk, (k = d.mapping.upstreamKeys(pk, down, up, context)));
         return k;
       };
-      return { key: d.key, keys, planned: plannedByAsset.get(d.key), idOf: idsOf(d.key) };
+      const heads = ledger.heads(d.key);
+      return {
+        key: d.key,
+        keys,
+        planned: plannedByAsset.get(d.key),
+        idOf: idsOf(d.key),
+        heads,
+        entryOf: entriesOf(d.key, heads),
+      };
     });
+    const own = ledger.heads(key);
     const planned = new Set<string>();
     plannedByAsset.set(key, planned);
     const partitionKeys = keysOf(`${down?.fingerprint}\u0000${request.partitionKeys?.join(',') ?? ''}`, () =>
       partitionKeysFor(down, request.range, request.partitionKeys),
     );
     for (const partitionKey of partitionKeys) {
-      const reason = reasonFor(asset, partitionKey, deps, ledger, force);
+      const reason = reasonFor(asset, partitionKey, deps, own, force);
       if (reason === undefined) {
         skippedFresh++;
         continue;

@@ -247,6 +247,81 @@ export const ledgerContract = (name: string, open: () => Promise<Ledger>): void 
       ]);
     });
 
+    it('view equals the ranking of every attempt after random writes (retries, re-deliveries, ties)', async () => {
+      // A seeded generator: the same writes on every run and every store.
+      let seed = 17;
+      const next = (n: number): number => {
+        seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+        return Math.floor((seed / 2_147_483_648) * n);
+      };
+      const pick = <T>(xs: readonly T[]): T => xs[next(xs.length)]!;
+      const assets = ['core.a', 'core.b'];
+      const partitions = ['2026-11-23', '2026-11-24', ''];
+      const instants = ['2026-11-25T01:00:00Z', '2026-11-25T02:00:00Z', '2026-11-25T04:00:00+02:00'];
+      const check = async (): Promise<void> => {
+        const view = await ledger.view(assets);
+        // The window query over every attempt is the reference.
+        const latest = await ledger.materializations({ assetKeys: assets });
+        const successes = await ledger.materializations({ assetKeys: assets, status: 'success' });
+        for (const a of assets) {
+          const heads = view.heads(a);
+          expect([...heads.keys()].sort()).toEqual(
+            latest.filter((r) => r.assetKey === a).map((r) => r.partitionKey),
+          );
+          for (const p of partitions) {
+            const want = latest.find((r) => r.assetKey === a && r.partitionKey === p);
+            const wantSuccess = successes.find((r) => r.assetKey === a && r.partitionKey === p);
+            expect(view.latest(a, p)).toStrictEqual(want);
+            expect(view.latestSuccess(a, p)).toStrictEqual(wantSuccess);
+            const head = heads.get(p);
+            expect(head?.status).toBe(want?.status);
+            expect(head?.codeVersion).toBe(want?.codeVersion);
+            expect(head?.successDataVersion).toBe(wantSuccess?.dataVersion);
+            if (head) expect(JSON.parse(head.inputsText)).toStrictEqual(want?.inputDataVersions);
+          }
+        }
+      };
+      for (let i = 0; i < 60; i++) {
+        const inputs: Record<string, string> = {};
+        for (let k = next(3); k > 0; k--)
+          inputs[`${pick(['raw.x', 'raw.y'])}@${pick(partitions)}`] = `d${next(4)}`;
+        const failed = next(3) === 0;
+        await ledger.recordMaterialization(
+          mat({
+            assetKey: pick(assets),
+            partitionKey: pick(partitions),
+            runId: `r${next(5)}`, // few runs: many writes re-deliver an attempt with other values
+            codeVersion: `c${next(2)}`,
+            inputDataVersions: inputs,
+            dataVersion: `d${next(4)}`,
+            status: failed ? 'failed' : 'success',
+            ...(failed ? { error: `e${i}` } : {}),
+            startedAt: pick(instants), // equal starts: the end, then the run id decide
+            endedAt: pick(instants),
+          }),
+        );
+        if (i % 10 === 9) await check();
+      }
+    });
+
+    it('concurrent writers of one partition leave the newest attempt as its latest', async () => {
+      // PostgreSQL runs these on several connections at once; each recomputes the partition's latest row.
+      const writes = Array.from({ length: 24 }, (_, i) =>
+        mat({
+          runId: `w${String(i).padStart(2, '0')}`,
+          status: i % 3 === 0 ? 'failed' : 'success',
+          startedAt: `2026-11-25T${String((i * 7) % 24).padStart(2, '0')}:00:00Z`,
+        }),
+      );
+      await Promise.all(writes.map((w) => ledger.recordMaterialization(w)));
+      const history = await ledger.history('core.dim_users', '2026-11-24');
+      const view = await ledger.view(['core.dim_users']);
+      expect(view.latest('core.dim_users', '2026-11-24')).toStrictEqual(history[0]);
+      expect(view.latestSuccess('core.dim_users', '2026-11-24')).toStrictEqual(
+        history.find((r) => r.status === 'success'),
+      );
+    });
+
     it('rejects malformed records at the boundary', async () => {
       await expect(ledger.recordMaterialization(mat({ startedAt: 'yesterday' }))).rejects.toThrow();
       await expect(ledger.recordMaterialization(mat({ rowCount: -1 }))).rejects.toThrow();

@@ -56,6 +56,37 @@ if (!url) {
       );
     });
 
+    it('upgrades a ledger written before the latest table: creates and fills it once at open', async () => {
+      const schema = freshSchema();
+      const old = await openPostgresLedger(url, { schema });
+      await old.recordMaterialization(mat({ runId: 'ok' }));
+      await old.recordMaterialization(
+        mat({ runId: 'failed', status: 'failed', error: 'x', startedAt: '2026-11-26T00:00:00Z' }),
+      );
+      await old.recordMaterialization(mat({ assetKey: 'core.other', partitionKey: '', status: 'failed' }));
+      await old.close();
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query(`DROP TABLE "${schema}".latest_materializations`);
+      await client.query(`DELETE FROM "${schema}".schema_version WHERE version > 1`);
+
+      const upgraded = await openPostgresLedger(url, { schema });
+      const view = await upgraded.view(['core.dim_users', 'core.other']);
+      expect(view.latest('core.dim_users', '2026-11-24')?.runId).toBe('failed');
+      expect(view.latestSuccess('core.dim_users', '2026-11-24')).toStrictEqual(mat({ runId: 'ok' }));
+      expect(view.latest('core.other', '')?.status).toBe('failed');
+      expect(view.latestSuccess('core.other', '')).toBeUndefined();
+      await upgraded.close();
+      await (await openPostgresLedger(url, { schema })).close(); // nothing left to migrate
+      const { rows } = await client.query<{ version: string }>(
+        `SELECT version FROM "${schema}".schema_version ORDER BY version`,
+      );
+      await client.end();
+      expect(rows.map((r) => Number(r.version))).toEqual(
+        Array.from({ length: LATEST_SCHEMA_VERSION }, (_, i) => i + 1),
+      );
+    });
+
     it('rejects schema names that would need quoting', async () => {
       await expect(openPostgresLedger(url, { schema: 'x"; DROP TABLE y; --' })).rejects.toThrow(/invalid/);
     });

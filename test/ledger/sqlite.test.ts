@@ -33,6 +33,52 @@ describe('SQLite ledger file', () => {
     db.close();
   });
 
+  it('upgrades a ledger written before the latest table: creates and fills it once at open', async () => {
+    const path = freshPath();
+    const old = await openSqliteLedger(path);
+    const writes = [
+      mat({ runId: 'ok' }),
+      mat({ runId: 'failed', status: 'failed', error: 'x', startedAt: '2026-11-26T00:00:00Z' }),
+      mat({ partitionKey: '2026-11-23', inputDataVersions: { 'b@1': 'x', 'a@1': 'y' } }),
+      mat({ assetKey: 'core.other', partitionKey: '', runId: 'only-failed', status: 'failed' }),
+    ];
+    for (const w of writes) await old.recordMaterialization(w);
+    await old.close();
+    // The file as a version-1 ledger left it.
+    const raw = new Database(path);
+    raw.exec('DROP TABLE latest_materializations; DELETE FROM schema_version WHERE version > 1');
+    raw.close();
+
+    const upgraded = await openSqliteLedger(path);
+    const view = await upgraded.view(['core.dim_users', 'core.other']);
+    for (const [a, p] of [
+      ['core.dim_users', '2026-11-24'],
+      ['core.dim_users', '2026-11-23'],
+      ['core.other', ''],
+    ] as const) {
+      const history = await upgraded.history(a, p);
+      expect(view.latest(a, p)).toStrictEqual(history[0]);
+      expect(view.latestSuccess(a, p)).toStrictEqual(history.find((r) => r.status === 'success'));
+    }
+    expect(view.latest('core.dim_users', '2026-11-24')?.runId).toBe('failed');
+    expect(view.latestSuccess('core.dim_users', '2026-11-24')?.runId).toBe('ok');
+    // SQLite keeps the JSON text as written, so the planner's fingerprint survives the upgrade.
+    expect(view.heads('core.dim_users').get('2026-11-23')?.inputsText).toBe('{"b@1":"x","a@1":"y"}');
+    await upgraded.recordMaterialization(mat({ runId: 'newest', startedAt: '2026-11-27T00:00:00Z' }));
+    await upgraded.close();
+
+    const again = await openSqliteLedger(path); // nothing left to migrate
+    expect((await again.view(['core.dim_users'])).latest('core.dim_users', '2026-11-24')?.runId).toBe(
+      'newest',
+    );
+    await again.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.prepare('SELECT version FROM schema_version ORDER BY version').pluck().all()).toEqual(
+      Array.from({ length: LATEST_SCHEMA_VERSION }, (_, i) => i + 1),
+    );
+    db.close();
+  });
+
   it('refuses a file migrated by newer code', async () => {
     const path = freshPath();
     await (await openSqliteLedger(path)).close();

@@ -4,8 +4,10 @@
  *
  *   bash scripts/bench.sh dispatch [--steps 20] [--rounds 5]
  *
- * - Tessera: materializeWorkflow with the chain as its plan, in the default `child` mode (a step workflow per
- *   step: the cross-run exclusivity) and in `activity` and `local` mode, on the real Temporal server;
+ * - Tessera: materializeWorkflow with the chain as its plan, on the real Temporal server, in the default `child`
+ *   mode (a step workflow per step) and in `activity` and `local` mode, each with its step lease (the claim,
+ *   renewal timer and release materializeStep does, src/activities/lease.ts) in a SQLite ledger file, `local` also
+ *   in a PostgreSQL ledger schema (TESSERA_TEST_PG_URL); and `activity` and `local` without a lease (before it);
  * - bare Temporal: one workflow calling N no-op activities in a row (bench/peers/temporal-chain-workflow.ts);
  * - Dagster: the same chain as assets, in-process and multiprocess executors (bench/peers/dispatch_dagster.py).
  * A step's overhead is the gap between one no-op body ending and the next one starting; the table shows
@@ -20,11 +22,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Worker } from '@temporalio/worker';
+import pg from 'pg';
+import { createLeaseActivities, leasedMaterializeStep } from '../../src/activities/lease.js';
+import {
+  openPostgresLeaseStore,
+  openSqliteLeaseStore,
+  type StepLeaseStore,
+} from '../../src/activities/lease-store.js';
 import type { StepResult, TesseraActivities } from '../../src/activities/types.js';
 import type { Plan, PlanStep } from '../../src/planner/types.js';
 import type { materializeWorkflow } from '../../src/workflows/index.js';
 import type { StepMode } from '../../src/workflows/types.js';
 import { connectTestEnv, startWorker } from '../../test/helpers/temporal.js';
+import type { TemporalTestEnv } from '../../test/helpers/temporal.js';
 import type { chainWorkflow } from './temporal-chain-workflow.js';
 
 const flag = (name: string, fallback: string): string => {
@@ -90,6 +100,35 @@ const gapsOf = (): number[] => starts.slice(1).map((s, i) => s - ends[i]!);
 
 const env = await connectTestEnv('bench-dispatch');
 const worker = await startWorker(env, activities, { maxConcurrentActivityTaskExecutions: 64 });
+
+// The same no-op steps under a lease, each store on its own task queue (a worker per queue).
+const leaseDir = mkdtempSync(join(tmpdir(), 'tessera-bench-leases-'));
+const pgUrl = process.env['TESSERA_TEST_PG_URL'];
+const pgSchema = `bench_leases_${randomUUID().slice(0, 8)}`;
+const stores: Record<string, StepLeaseStore> = {
+  sqlite: openSqliteLeaseStore(join(leaseDir, 'ledger.sqlite')),
+  ...(pgUrl ? { postgres: await openPostgresLeaseStore(pgUrl, pgSchema) } : {}),
+};
+const leasedEnvs: Record<string, { env: TemporalTestEnv; stop: () => Promise<void> }> = {};
+for (const [name, store] of Object.entries(stores)) {
+  const e = await connectTestEnv(`bench-dispatch-${name}`);
+  const w = await startWorker(
+    e,
+    {
+      ...activities,
+      materializeStep: leasedMaterializeStep(store, {}, activities.materializeStep),
+      ...createLeaseActivities(store),
+    },
+    { maxConcurrentActivityTaskExecutions: 64 },
+  );
+  leasedEnvs[name] = {
+    env: e,
+    stop: async () => {
+      await w.stop();
+      await e.close();
+    },
+  };
+}
 const bareQueue = `${env.taskQueue}-bare`;
 const bare = await Worker.create({
   connection: env.nativeConnection,
@@ -104,12 +143,12 @@ const bare = await Worker.create({
 });
 const bareRunning = bare.run();
 
-async function tessera(mode: StepMode): Promise<Sample> {
+async function tessera(mode: StepMode, on: TemporalTestEnv = env): Promise<Sample> {
   starts.length = 0;
   ends.length = 0;
   const t0 = performance.now();
-  const handle = await env.client.workflow.start<typeof materializeWorkflow>('materializeWorkflow', {
-    taskQueue: env.taskQueue,
+  const handle = await on.client.workflow.start<typeof materializeWorkflow>('materializeWorkflow', {
+    taskQueue: on.taskQueue,
     workflowId: `bench/${mode}/${randomUUID()}`,
     args: [{ plan: chain(N), concurrency: 4, mode }],
   });
@@ -171,24 +210,46 @@ async function dagster(
   }
 }
 
+const sqliteEnv = leasedEnvs['sqlite']!.env;
+const pgEnv = leasedEnvs['postgres']?.env;
 const TOOLS: readonly { name: string; what: string; run: () => Promise<Sample> }[] = [
   {
     name: 'tessera-child',
-    what: 'Tessera, default `child` mode (step workflow per step: cross-run exclusivity)',
-    run: () => tessera('child'),
+    what: 'Tessera, default `child` mode (step workflow per step; lease in a SQLite ledger)',
+    run: () => tessera('child', sqliteEnv),
   },
   {
+    name: 'tessera-activity-lease',
+    what: 'Tessera, `activity` mode, lease in a SQLite ledger',
+    run: () => tessera('activity', sqliteEnv),
+  },
+  {
+    name: 'tessera-local-lease',
+    what: 'Tessera, `local` mode, lease in a SQLite ledger',
+    run: () => tessera('local', sqliteEnv),
+  },
+  ...(pgEnv
+    ? [
+        {
+          name: 'tessera-local-lease-pg',
+          what: 'Tessera, `local` mode, lease in a PostgreSQL ledger',
+          run: () => tessera('local', pgEnv),
+        },
+      ]
+    : []),
+  {
     name: 'tessera-activity',
-    what: 'Tessera, `activity` mode (no exclusivity)',
+    what: 'Tessera, `activity` mode without a lease (no exclusivity)',
     run: () => tessera('activity'),
   },
   {
     name: 'tessera-local',
-    what: 'Tessera, `local` mode (local activity; no exclusivity)',
+    what: 'Tessera, `local` mode without a lease (no exclusivity)',
     run: () => tessera('local'),
   },
   { name: 'temporal', what: 'bare Temporal activities in one workflow', run: bareTemporal },
 ];
+if (!pgEnv) console.log('TESSERA_TEST_PG_URL is not set: the PostgreSQL lease row is skipped');
 
 const quantile = (xs: readonly number[], q: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -248,4 +309,13 @@ try {
   await bareRunning;
   await worker.stop();
   await env.close();
+  for (const l of Object.values(leasedEnvs)) await l.stop();
+  for (const store of Object.values(stores)) await store.close();
+  if (pgUrl) {
+    const db = new pg.Client({ connectionString: pgUrl });
+    await db.connect();
+    await db.query(`DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`);
+    await db.end();
+  }
+  rmSync(leaseDir, { recursive: true, force: true });
 }

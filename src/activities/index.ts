@@ -16,6 +16,9 @@ import { deliverAlert, effectiveRoutes, routesFor, sendAlert } from './alerts.js
 import { barrierStatus } from './barrier.js';
 import { classify } from './errors.js';
 import { cancellableHeartbeat, ingestSource } from './ingest.js';
+import { createLeaseActivities, leasedMaterializeStep, type StepLeaseOptions } from './lease.js';
+import { MemoryStepLeaseStore, type StepLeaseStore } from './lease-store.js';
+import type { LeaseActivities } from '../runtime/lease-types.js';
 import { materializeStep } from './materialize.js';
 import { runSparkJob, type SparkJobInput } from './spark-job.js';
 import { assertSparkReady } from './spark-step.js';
@@ -41,6 +44,13 @@ export interface ActivityDeps {
   readonly spark?: SparkConfig;
   /** Clock for ledger timestamps (tests pin it). */
   readonly now?: () => string;
+  /**
+   * Step leases (src/activities/lease-store.ts: `openStepLeaseStore(config.ledger)`): every materializeStep claims
+   * its step's lease first, so two runs never build one step at once in any mode. Default: leases in this process
+   * only (runs on other workers are not excluded).
+   */
+  readonly leases?: StepLeaseStore;
+  readonly leaseOptions?: StepLeaseOptions;
 }
 
 /** Heartbeats when running inside an activity; a no-op when called directly (tests, CLI). */
@@ -77,7 +87,7 @@ const classified =
     }
   };
 
-export function createActivities(deps: ActivityDeps): TesseraActivities {
+export function createActivities(deps: ActivityDeps): TesseraActivities & LeaseActivities {
   const now = deps.now ?? (() => DateTime.utc().toISO() ?? '');
   // An asset that needs Spark must be able to run at start-up, not fail (or be skipped) at its first step.
   assertSparkReady(deps.definitions, deps.spark);
@@ -133,10 +143,17 @@ export function createActivities(deps: ActivityDeps): TesseraActivities {
       },
     ]),
   );
+  const leases = deps.leases ?? new MemoryStepLeaseStore();
+  const leaseOptions = deps.leaseOptions ?? {};
+  const leased = leasedMaterializeStep(
+    leases,
+    leaseOptions,
+    (input) => materializeStep({ ...common, ...stepDeps, loaders, heartbeat }, input),
+    deps.logger,
+  );
   return {
-    materializeStep: classified((input) =>
-      whileBeating(() => materializeStep({ ...common, ...stepDeps, loaders, heartbeat }, input)),
-    ),
+    materializeStep: classified((input) => whileBeating(() => leased(input))),
+    ...createLeaseActivities(leases, leaseOptions, deps.logger),
     ingestSource: classified((input) =>
       ingestSource(
         {

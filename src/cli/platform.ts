@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities/index.js';
+import { openStepLeaseStore, type StepLeaseStore } from '../activities/lease-store.js';
 import { assertSparkReady } from '../activities/spark-step.js';
 import type { TesseraActivities } from '../activities/types.js';
 import { assetEngineResolver, type TesseraConfig } from '../config/index.js';
@@ -61,12 +62,22 @@ export async function openPlatform(opts: {
     await closeOpened();
     throw err;
   }
+  // Step leases live beside the ledger (same SQLite file or PostgreSQL schema): every worker of a deployment sees them.
+  let leases: StepLeaseStore;
+  try {
+    leases = await openStepLeaseStore(config.ledger);
+  } catch (err) {
+    await closeOpened();
+    await ledger.close();
+    throw err;
+  }
   const activities = createActivities({
     definitions: opts.definitions,
     engines,
     defaultEngine: config.defaultEngine,
     engineOf,
     ledger,
+    leases,
     loaders: { ...opts.loaders, ...opts.loadersFor?.(engines) },
     alertRoutes: config.alerts.routes,
     ...(config.spark ? { spark: config.spark } : {}),
@@ -82,6 +93,7 @@ export async function openPlatform(opts: {
     async close() {
       await Promise.all(Object.values(engines).map((e) => e.close()));
       await ledger.close();
+      await leases.close();
     },
   };
 }

@@ -37,6 +37,7 @@ import {
 import { workflowUrl } from '../runtime/ui.js';
 import { control, localStepActivities, stepActivities, waiting } from './activities.js';
 import { alertWorkflow } from './alert.js';
+import { materializeUnderLease } from './lease.js';
 import type { StepWorkflowInput } from './types.js';
 
 /** A readable one-liner for a failure: `SqlError: column x does not exist`, `timeout (HEARTBEAT)`. */
@@ -105,7 +106,9 @@ export async function alert(
 
 /**
  * Materializes a step in the current workflow (activity + alert). Used by stepWorkflow and by runs in
- * `activity` mode. A cancellation of the current scope propagates; any other error becomes a failed result.
+ * `activity` and `local` mode, where the step's lease (src/workflows/lease.ts) is what keeps a second run from
+ * building it at the same time. A cancellation of the current scope propagates; any other error becomes a failed
+ * result.
  */
 export async function executeStep(input: StepWorkflowInput): Promise<StepResult> {
   const { step, runId } = input;
@@ -115,7 +118,12 @@ export async function executeStep(input: StepWorkflowInput): Promise<StepResult>
     const activities = input.local
       ? localStepActivities(input.stepOptions)
       : stepActivities(input.stepOptions);
-    result = await activities.materializeStep({ runId, step, force: input.force });
+    // Another run holding the step's lease is waited for and its result taken (it alerted, if it failed).
+    const run = await materializeUnderLease(step.id, () =>
+      activities.materializeStep({ runId, step, force: input.force }),
+    );
+    if (run.attached) return run.result;
+    result = run.result;
   } catch (err) {
     if (isCancellation(err) && CancellationScope.current().consideredCancelled) throw err;
     result = failedResult(step.id, describeError(err));

@@ -13,10 +13,12 @@ import type { BackfillOnly } from '../planner/windows.js';
  * How steps are dispatched.
  * - `child` (default): one child workflow per step with id `tessera/step/<taskQueue>/<asset>/<partition>`;
  *   a step already running elsewhere is awaited, never started twice. Costs a workflow per step.
- * - `activity`: the materializeStep activity straight from the run. Several times cheaper, but nothing stops
- *   another run from building the same partition at the same time: for tests, benches and single-trigger use.
- * - `local`: materializeStep as a local activity in the worker running the workflow: cheapest, for short steps
- *   (seconds; e.g. DuckDB in dev) and with the same caveat as `activity`.
+ * - `activity`: the materializeStep activity straight from the run. Several times cheaper. Exclusivity comes from
+ *   the step's lease in the ledger database (src/activities/lease.ts, every mode claims it): a second run
+ *   building the same partition waits for the lease and takes the first run's result.
+ * - `local`: materializeStep as a local activity in the worker running the workflow: cheapest, with the same
+ *   lease. For short steps (minutes at most; e.g. DuckDB): a local activity keeps the workflow task open while it
+ *   runs (its default start-to-close timeout is 10m), and every step of a run runs on the run's worker.
  */
 export type StepMode = 'child' | 'activity' | 'local';
 

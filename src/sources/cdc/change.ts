@@ -1,4 +1,4 @@
-import type { ChangeOp, RawColumn, RawValue } from '../types.js';
+import type { ChangeOp, RawColumn, RawRow, RawValue } from '../types.js';
 
 /**
  * A decoded change, the same whichever transport delivered it (logical decoding or Debezium). The lander
@@ -29,6 +29,11 @@ export interface ChangeRecord {
   readonly origin: string;
   /** The input as received, with PII columns already removed or hashed (quarantine must not leak them). */
   redactedInput(): string;
+  /**
+   * The raw row without PII rules (meta columns, then `values`), when the decoder built it already: the
+   * lander then uses it as is instead of copying `values` into a new row. Treat it as read-only.
+   */
+  rawRow?(): RawRow;
 }
 
 /** A transaction (or snapshot chunk) as decoded, with its commit time for the watermark. */

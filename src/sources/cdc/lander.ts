@@ -1,12 +1,18 @@
 import type { PiiPolicy } from '../pii.js';
 import { compatibility, planDrift } from '../sinks/drift.js';
-import { CHANGE_DEDUPE_KEY, IncompatibleColumnError, type CdcSink } from '../sinks/types.js';
+import {
+  CHANGE_DEDUPE_KEY,
+  IncompatibleColumnError,
+  type CdcSink,
+  type PreparedWrite,
+} from '../sinks/types.js';
 import {
   CHANGE_META_COLUMNS,
   type QuarantinedRecord,
   type RawColumn,
   type RawRow,
   type RawValue,
+  type RawWriteOptions,
 } from '../types.js';
 import type { ChangeRecord } from './change.js';
 import { SchemaDriftError, type IncompatibleColumn } from './errors.js';
@@ -41,9 +47,32 @@ export function rawChangeTable(source: string, table: string): string {
   return `raw.${source}_${table}_changes`;
 }
 
+/** A batch checked against the raw tables' columns and turned into rows (ChangeLander.prepare). */
+export interface PreparedLanding {
+  readonly records: readonly ChangeRecord[];
+  /** ChangeLander's schema generation it was checked against. */
+  readonly generation: number;
+  readonly plans: readonly PreparedTable[];
+  readonly incompatible: readonly IncompatibleColumn[];
+  readonly quarantine: readonly QuarantinedRecord[];
+  readonly warnings: readonly string[];
+}
+
+interface PreparedTable {
+  readonly raw: string;
+  readonly columns: readonly RawColumn[];
+  readonly rows: readonly RawRow[];
+  /** The rows already serialized by the sink (CdcSink.prepareWrite), when it can. */
+  readonly staged?: PreparedWrite;
+}
+
+const WRITE: RawWriteOptions = { pruneBy: '_commit_time' };
+
 export class ChangeLander {
   private readonly known = new Map<string, readonly RawColumn[] | undefined>();
   private readonly warned = new Set<string>();
+  /** Moves whenever a raw table's known columns do: a batch prepared before then is checked again. */
+  private generation = 0;
 
   constructor(
     readonly source: string,
@@ -53,6 +82,15 @@ export class ChangeLander {
   ) {}
 
   async land(records: readonly ChangeRecord[]): Promise<LandResult> {
+    return this.write(await this.prepare(records));
+  }
+
+  /**
+   * Everything `land` does before writing: groups the batch by table, checks it against the raw tables'
+   * columns, builds the rows. Writes nothing, so a batch can be prepared while the previous one is written.
+   */
+  async prepare(records: readonly ChangeRecord[]): Promise<PreparedLanding> {
+    const generation = this.generation;
     const groups = new Map<string, ChangeRecord[]>();
     for (const r of records) {
       const g = groups.get(r.table);
@@ -60,7 +98,7 @@ export class ChangeLander {
       else groups.set(r.table, [r]);
     }
     const warnings: string[] = [];
-    const plans: { table: string; raw: string; columns: RawColumn[]; records: ChangeRecord[] }[] = [];
+    const plans: PreparedTable[] = [];
     const incompatible: IncompatibleColumn[] = [];
     const quarantine: QuarantinedRecord[] = [];
     for (const [table, group] of groups) {
@@ -70,7 +108,6 @@ export class ChangeLander {
       const drift = existing ? planDrift(existing, columns) : undefined;
       const bad = [...conflicts, ...(drift?.incompatible ?? [])];
       if (bad.length > 0) {
-        this.known.delete(raw); // re-read after the fix (an operator altering the raw column)
         incompatible.push(
           ...bad.map((b) => ({ table: raw, column: b.name, oldType: b.from, newType: b.to })),
         );
@@ -80,25 +117,42 @@ export class ChangeLander {
         continue;
       }
       if (existing) warnings.push(...this.dropped(raw, table, existing, group));
-      plans.push({ table, raw, columns, records: group });
+      const rows = group.map((r) => this.row(r));
+      // The table needs no new column: serialize the rows now, while an earlier batch may still be written.
+      const unchanged = drift && drift.add.length === 0 && drift.widen.length === 0;
+      const staged = unchanged ? this.sink.prepareWrite?.(raw, rows, CHANGE_DEDUPE_KEY, WRITE) : undefined;
+      plans.push({ raw, columns, rows, ...(staged ? { staged } : {}) });
     }
-    if (incompatible.length > 0) {
-      await this.sink.quarantine(quarantine);
-      throw new SchemaDriftError(this.source, incompatible, quarantine.length);
+    return { records, generation, plans, incompatible, quarantine, warnings };
+  }
+
+  /**
+   * Writes a prepared batch: one idempotent write per raw table, or the quarantine and a SchemaDriftError.
+   * A batch prepared before a raw table's columns changed (the previous batch added one) is checked again.
+   */
+  async write(prepared: PreparedLanding): Promise<LandResult> {
+    const p = prepared.generation === this.generation ? prepared : await this.prepare(prepared.records);
+    if (p.incompatible.length > 0) {
+      // Re-read after the fix (an operator altering the raw column).
+      for (const raw of new Set(p.incompatible.map((c) => c.table))) this.forget(raw);
+      await this.sink.quarantine(p.quarantine);
+      throw new SchemaDriftError(this.source, p.incompatible, p.quarantine.length);
     }
     const tables: Record<string, { changes: number; inserted: number }> = {};
     let inserted = 0;
-    for (const p of plans) {
-      await this.ensure(p.raw, p.columns);
-      const rows = p.records.map((r) => this.row(r));
-      const res = await this.sink.write(p.raw, rows, CHANGE_DEDUPE_KEY, { pruneBy: '_commit_time' });
-      tables[p.raw] = { changes: rows.length, inserted: res.inserted };
+    for (const t of p.plans) {
+      await this.ensure(t.raw, t.columns);
+      const res = t.staged
+        ? await t.staged.run()
+        : await this.sink.write(t.raw, t.rows, CHANGE_DEDUPE_KEY, WRITE);
+      tables[t.raw] = { changes: t.rows.length, inserted: res.inserted };
       inserted += res.inserted;
     }
-    return { changes: records.length, inserted, tables, warnings };
+    return { changes: p.records.length, inserted, tables, warnings: p.warnings };
   }
 
   private row(r: ChangeRecord): RawRow {
+    if (!this.pii.active && r.rawRow) return r.rawRow();
     // Without PII rules the decoded values are copied once, into the row (pii.values would copy them first).
     const values = this.pii.active ? this.pii.values(r.table, r.values) : r.values;
     const row: Record<string, RawValue> = {
@@ -156,8 +210,19 @@ export class ChangeLander {
   }
 
   private async existing(raw: string): Promise<readonly RawColumn[] | undefined> {
+    // Filling the cache changes nothing a prepared batch was checked against: no new generation.
     if (!this.known.has(raw)) this.known.set(raw, await this.sink.describe(raw));
     return this.known.get(raw);
+  }
+
+  private remember(raw: string, columns: readonly RawColumn[] | undefined): void {
+    this.known.set(raw, columns);
+    this.generation++;
+  }
+
+  private forget(raw: string): void {
+    this.known.delete(raw);
+    this.generation++;
   }
 
   private async ensure(raw: string, columns: readonly RawColumn[]): Promise<void> {
@@ -168,7 +233,7 @@ export class ChangeLander {
       await this.sink.ensureTable(raw, columns, CHANGE_DEDUPE_KEY);
     } catch (e) {
       if (e instanceof IncompatibleColumnError) {
-        this.known.delete(raw);
+        this.forget(raw);
         throw new SchemaDriftError(
           this.source,
           [{ table: raw, column: e.column, oldType: e.oldType, newType: e.newType }],
@@ -183,6 +248,6 @@ export class ChangeLander {
         'raw table columns added',
       );
     }
-    this.known.set(raw, await this.sink.describe(raw));
+    this.remember(raw, await this.sink.describe(raw));
   }
 }

@@ -1,5 +1,5 @@
 import type { PiiPolicy } from '../pii.js';
-import type { ChangeOp, RawColumn, RawValue } from '../types.js';
+import type { ChangeOp, RawColumn, RawRow, RawValue } from '../types.js';
 import { canonicalTimestamp, snapshotSeq } from './canonical.js';
 import type { ChangeRecord } from './change.js';
 import { pgLsnToHex } from './lsn.js';
@@ -34,11 +34,15 @@ export class PgRecordBuilder {
   /** Type OIDs in these transactions the registry does not know yet (enums, domains...). */
   unknownOids(txs: readonly LogicalTransaction[]): number[] {
     const out = new Set<number>();
+    let last: readonly number[] | undefined;
     for (const tx of txs)
-      for (const c of tx.changes)
-        if (c.action !== 'T')
-          for (const oid of (c.action === 'D' ? c.old : c.row).typeoids)
-            if (!this.types.get(oid)) out.add(oid);
+      for (const c of tx.changes) {
+        if (c.action === 'T') continue;
+        const typeoids = (c.action === 'D' ? c.old : c.row).typeoids;
+        if (typeoids === last) continue; // pgoutput shares a relation's list across its changes
+        last = typeoids;
+        for (const oid of typeoids) if (!this.types.get(oid)) out.add(oid);
+      }
     return [...out];
   }
 
@@ -53,11 +57,19 @@ export class PgRecordBuilder {
       else if (c.action === 'U') image = withUnchangedToast(c.row, c.old);
       else if (c.action === 'D') image = c.old;
       const shape = this.shapeOf(c.table, image.names, image.typeoids);
-      const values: Record<string, RawValue> = {};
+      // The raw row is built here, once: meta columns, then the values (the lander's order).
+      const op = OPS[c.action];
+      const row: Record<string, RawValue> = {
+        _lsn: lsn,
+        _seq: seq,
+        _txid: tx.xid,
+        _commit_time: commitTime,
+        _op: op,
+      };
       const names = image.names;
       for (let i = 0; i < names.length; i++)
-        values[names[i] as string] = fromPg(shape.types[i] as PgType, image.values[i]);
-      out[seq] = new DecodedChange(this, c, lsn, seq, tx.xid, commitTime, shape.columns, values);
+        row[names[i] as string] = fromPg(shape.types[i] as PgType, image.values[i]);
+      out[seq] = new DecodedChange(this, c, names, shape.columns, lsn, seq, tx.xid, commitTime, row);
     }
     return out;
   }
@@ -148,19 +160,31 @@ export class PgRecordBuilder {
 class DecodedChange implements ChangeRecord {
   readonly table: string;
   readonly op: ChangeOp;
+  private decoded: Readonly<Record<string, RawValue>> | undefined;
 
   constructor(
     private readonly builder: PgRecordBuilder,
     private readonly change: LogicalChange,
+    private readonly names: readonly string[],
+    readonly columns: readonly RawColumn[],
     readonly lsn: string,
     readonly seq: number,
     readonly txid: number,
     readonly commitTime: string,
-    readonly columns: readonly RawColumn[],
-    readonly values: Readonly<Record<string, RawValue>>,
+    private readonly row: Readonly<Record<string, RawValue>>,
   ) {
     this.table = change.table;
     this.op = OPS[change.action];
+  }
+
+  /** The image's columns of the raw row, copied when asked for (PII rules): batches use the row itself. */
+  get values(): Readonly<Record<string, RawValue>> {
+    if (!this.decoded) {
+      const values: Record<string, RawValue> = {};
+      for (const name of this.names) values[name] = this.row[name] ?? null;
+      this.decoded = values;
+    }
+    return this.decoded;
   }
 
   get fullImage(): boolean {
@@ -169,6 +193,10 @@ class DecodedChange implements ChangeRecord {
 
   get origin(): string {
     return `${this.lsn}/${this.seq}`;
+  }
+
+  rawRow(): RawRow {
+    return this.row;
   }
 
   redactedInput(): string {

@@ -71,6 +71,11 @@ const BUILTIN: Record<number, PgKind> = {
   3802: 'json',
 };
 
+/** One object per built-in type: `get` runs for every column of every change (unknownOids). */
+const BUILTIN_TYPES: ReadonlyMap<number, PgType> = new Map(
+  Object.entries(BUILTIN).map(([oid, kind]) => [Number(oid), { oid: Number(oid), kind }]),
+);
+
 interface PgTypeRow {
   oid: number;
   typtype: string;
@@ -84,8 +89,7 @@ export class PgTypeRegistry {
   private readonly known = new Map<number, PgType>();
 
   get(oid: number): PgType | undefined {
-    const kind = BUILTIN[oid];
-    return kind ? { oid, kind } : this.known.get(oid);
+    return BUILTIN_TYPES.get(oid) ?? this.known.get(oid);
   }
 
   /** Looks up the OIDs not known yet (one catalog query per round of domains/array elements). */

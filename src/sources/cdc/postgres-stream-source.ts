@@ -1,7 +1,8 @@
 import pg from 'pg';
 import type { CdcSink } from '../sinks/types.js';
 import { pgSourceError } from './errors.js';
-import type { ChangeLander, LandResult } from './lander.js';
+import type { ChangeRecord } from './change.js';
+import type { ChangeLander, PreparedLanding } from './lander.js';
 import { parsePgLsn, pgLsnToHex } from './lsn.js';
 import {
   HEARTBEAT_PREFIX,
@@ -24,6 +25,12 @@ import type { LogicalTransaction } from './logical.js';
  * end sent as the flush position (standby status update). Any failure of a poll (crash before confirm,
  * schema drift, lost connection) closes the stream, so the next poll restarts from the slot's confirmed
  * position and replays what was not confirmed; the replay inserts nothing new.
+ *
+ * Pipelined: while DuckDB writes a batch, the poll takes the next full batch from the stream and prepares it
+ * (records built, rows serialized by the sink); the next poll writes it first thing. Batches are written one
+ * at a time in commit order and each is confirmed only after its own write, so the raw tables always hold a
+ * prefix of the slot's transactions (plus replays that insert nothing). The batch taken ahead is not
+ * confirmed by anything: a failure drops it with the stream, and the restarted stream brings it again.
  *
  * Caught up: the poll reads `pg_current_wal_flush_lsn()` (the walsender never sends past the flushed WAL)
  * and asks the server for a keepalive; a keepalive's position is the walsender's sent position, and it
@@ -48,8 +55,16 @@ export interface PostgresStreamCdcConfig extends PostgresCdcConfig {
 
 /** A poll waits at most this long for the walsender to reach the flush position it read. */
 const MAX_WAIT_MS = 10_000;
-/** A batch is landed in this many parts, to overlap building records with DuckDB's writes. */
-const LAND_PARTS = 2;
+/** Preparing a batch yields to the event loop after this much main-thread time. */
+const SLICE_MS = 4;
+
+/** The next batch, taken from the stream and prepared while the previous one was written. */
+interface Ahead {
+  readonly txs: readonly LogicalTransaction[];
+  /** The sink it was prepared for (a poll into another sink prepares it again). */
+  readonly sink: CdcSink;
+  readonly prepared: Promise<PreparedLanding>;
+}
 
 export class PostgresStreamCdcSource {
   private readonly inner: PostgresCdcSource;
@@ -58,6 +73,8 @@ export class PostgresStreamCdcSource {
   private client: pg.Client | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private release: NodeJS.Timeout | undefined;
+  /** Taken from the stream, not written: dropped with the stream, which then restarts from the slot. */
+  private ahead: Ahead | undefined;
 
   constructor(private readonly config: PostgresStreamCdcConfig) {
     this.inner = new PostgresCdcSource(config); // validates the config
@@ -143,20 +160,36 @@ export class PostgresStreamCdcSource {
     let caughtUp = false;
     const warnings: string[] = [];
     for (let round = 0; round < 2; round++) {
-      const target = parsePgLsn(
-        (await this.sql<{ l: string }>(client, 'SELECT pg_current_wal_flush_lsn()::text AS l')).rows[0]?.l ??
-          '0/0',
-      );
-      const batch = await this.collect(target, maxChanges);
-      caughtUp = batch.caughtUp;
-      const txs = this.config.replayClock ? batch.txs.map(withReplayClock) : batch.txs;
-      const unknown = this.inner.builder.unknownOids(txs);
-      if (unknown.length > 0) await this.inner.types.resolve(client, unknown);
-      for (const landed of await this.land(lander, txs)) {
-        changes += landed.changes;
-        inserted += landed.inserted;
-        warnings.push(...landed.warnings);
+      let txs: readonly LogicalTransaction[];
+      let prepared: Promise<PreparedLanding>;
+      const ahead = this.ahead;
+      this.ahead = undefined;
+      if (ahead) {
+        // Taken and prepared while the previous batch was written; a full batch, so not caught up.
+        const failure = this.stream.error;
+        if (failure) throw pgSourceError(this.config.database, failure);
+        txs = ahead.txs;
+        caughtUp = false;
+        prepared = ahead.sink === sink ? ahead.prepared : this.prepare(client, lander, txs);
+      } else {
+        const target = parsePgLsn(
+          (await this.sql<{ l: string }>(client, 'SELECT pg_current_wal_flush_lsn()::text AS l')).rows[0]
+            ?.l ?? '0/0',
+        );
+        const batch = await this.collect(target, maxChanges);
+        caughtUp = batch.caughtUp;
+        txs = this.config.replayClock ? batch.txs.map(withReplayClock) : batch.txs;
+        prepared = this.prepare(client, lander, txs);
       }
+      const writing = prepared.then((p) => lander.write(p));
+      writing.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
+      // While DuckDB writes this batch, take the next one and prepare it. It is written (and confirmed) only
+      // after this one, by the next poll; if anything fails first, stopStream drops it with the stream.
+      if (!caughtUp) this.ahead = await this.takeAhead(client, lander, sink, maxChanges, writing);
+      const landed = await writing;
+      changes += landed.changes;
+      inserted += landed.inserted;
+      warnings.push(...landed.warnings);
       transactions += txs.length;
       const last = txs.at(-1);
       if (last) {
@@ -182,26 +215,53 @@ export class PostgresStreamCdcSource {
   }
 
   /**
-   * Builds and lands the batch in a few parts, building part k+1 while DuckDB writes part k. Nothing is
-   * confirmed before every part is written, so a failure in any part replays the whole batch (its written
-   * parts insert nothing new).
+   * The next full batch, taken from the stream and prepared (records built, rows made) while `writing` is in
+   * progress; undefined when no full batch arrives before the write ends (the next poll collects as usual).
    */
-  private async land(lander: ChangeLander, txs: readonly LogicalTransaction[]): Promise<LandResult[]> {
-    const parts: LogicalTransaction[][] = [];
-    const size = Math.max(1, Math.ceil(txs.length / LAND_PARTS));
-    for (let i = 0; i < txs.length; i += size) parts.push(txs.slice(i, i + size));
-    const out: LandResult[] = [];
-    let writing: Promise<LandResult> | undefined;
-    for (const part of parts) {
-      const records = part.flatMap((tx) => this.inner.builder.fromTransaction(tx));
-      if (writing) out.push(await writing);
-      writing = lander.land(records);
-      writing.catch(() => undefined); // awaited below; do not let a failure count as unhandled meanwhile
-      // Let the write reach DuckDB's threads before building the next part on this one.
-      await new Promise((r) => setImmediate(r));
+  private async takeAhead(
+    client: pg.Client,
+    lander: ChangeLander,
+    sink: CdcSink,
+    maxChanges: number,
+    writing: Promise<unknown>,
+  ): Promise<Ahead | undefined> {
+    let written = false;
+    const settled = writing.then(
+      () => (written = true),
+      () => (written = true),
+    );
+    const ready = () => this.stream.buffered.changes >= maxChanges || this.stream.full;
+    while (!ready() && !written && !this.stream.error) await Promise.race([settled, this.stream.changed(50)]);
+    if (!ready() || this.stream.error) return undefined;
+    const taken = this.stream.take(maxChanges);
+    const txs = this.config.replayClock ? taken.map(withReplayClock) : taken;
+    const prepared = this.prepare(client, lander, txs);
+    prepared.catch(() => undefined); // a failure surfaces when the next poll writes it, in order
+    await prepared.catch(() => undefined);
+    return { txs, sink, prepared };
+  }
+
+  /**
+   * Records and rows of a batch. Built in slices that yield to the event loop, so a write in progress keeps
+   * moving (its staged file written, its statement sent to DuckDB) while this runs on the main thread.
+   */
+  private async prepare(
+    client: pg.Client,
+    lander: ChangeLander,
+    txs: readonly LogicalTransaction[],
+  ): Promise<PreparedLanding> {
+    const unknown = this.inner.builder.unknownOids(txs);
+    if (unknown.length > 0) await this.inner.types.resolve(client, unknown);
+    const records: ChangeRecord[] = [];
+    let since = performance.now();
+    for (const tx of txs) {
+      for (const r of this.inner.builder.fromTransaction(tx)) records.push(r);
+      if (performance.now() - since >= SLICE_MS) {
+        await new Promise((r) => setImmediate(r));
+        since = performance.now();
+      }
     }
-    if (writing) out.push(await writing);
-    return out;
+    return lander.prepare(records);
   }
 
   /** Buffered transactions: a full batch as soon as there is one, else everything up to `target`. */
@@ -249,6 +309,7 @@ export class PostgresStreamCdcSource {
 
   private async stopStream(): Promise<void> {
     this.streaming = false;
+    this.ahead = undefined;
     await this.stream.close();
   }
 

@@ -2,13 +2,14 @@ import { tmpdir } from 'node:os';
 import type { Engine } from '../../engines/types.js';
 import type { QuarantinedRecord, RawColumn, RawColumnType, RawRow, RawWriteOptions } from '../types.js';
 import { planDrift } from './drift.js';
-import { firstPerKey, stageRows, withStagedFile } from './staging.js';
+import { firstPerKey, stageRows, withStagedFile, type StagedRows } from './staging.js';
 import {
   IncompatibleColumnError,
   QUARANTINE_COLUMNS,
   QUARANTINE_KEY,
   QUARANTINE_TABLE,
   type CdcSink,
+  type PreparedWrite,
 } from './types.js';
 
 /**
@@ -95,6 +96,13 @@ function pruneRange(
   return undefined;
 }
 
+/** A column of the rows (the first row's) that the table lacks. */
+function unknownColumn(rows: readonly RawRow[], columns: readonly RawColumn[]): string | undefined {
+  const known = new Set(columns.map((c) => c.name));
+  for (const name of Object.keys(rows[0] ?? {})) if (!known.has(name)) return name;
+  return undefined;
+}
+
 export class EngineRawSink implements CdcSink {
   private readonly schemas = new Map<string, RawColumn[]>();
   private ready: Promise<void> | undefined;
@@ -164,14 +172,43 @@ export class EngineRawSink implements CdcSink {
     if (rows.length === 0) return { inserted: 0 };
     const columns = this.schemas.get(table) ?? (await this.describe(table));
     if (!columns) throw new Error(`write to ${table} before ensureTable`);
-    const known = new Set(columns.map((c) => c.name));
-    for (const name of Object.keys(rows[0] ?? {})) {
-      if (!known.has(name)) throw new Error(`row column ${name} is not in ${table}; call ensureTable first`);
-    }
+    const unknown = unknownColumn(rows, columns);
+    if (unknown !== undefined)
+      throw new Error(`row column ${unknown} is not in ${table}; call ensureTable first`);
+    return this.stage(table, columns, rows, dedupeKey, options).run();
+  }
+
+  /** `write`'s serialization now, its insert later (CdcSink.prepareWrite). */
+  prepareWrite(
+    table: string,
+    rows: readonly RawRow[],
+    dedupeKey: readonly string[],
+    options: RawWriteOptions = {},
+  ): PreparedWrite | undefined {
+    const columns = this.schemas.get(table);
+    if (!columns || rows.length === 0 || unknownColumn(rows, columns) !== undefined) return undefined;
+    return this.stage(table, columns, rows, dedupeKey, options);
+  }
+
+  private stage(
+    table: string,
+    columns: readonly RawColumn[],
+    rows: readonly RawRow[],
+    dedupeKey: readonly string[],
+    options: RawWriteOptions,
+  ): PreparedWrite {
     const unique = firstPerKey(rows, dedupeKey);
     const prune = options.pruneBy ? pruneRange(unique, columns, options.pruneBy) : undefined;
     const staged = stageRows(unique, columns);
-    const ref = tableRef(table).sql;
+    return { run: () => this.insert(tableRef(table).sql, staged, dedupeKey, prune) };
+  }
+
+  private async insert(
+    ref: string,
+    staged: StagedRows,
+    dedupeKey: readonly string[],
+    prune: { column: string; lo: string; hi: string } | undefined,
+  ): Promise<{ inserted: number }> {
     const res = await withStagedFile(this.tmpDir, staged, async (select) => {
       const insert = (sql: string) => this.engine.query<{ Count: number }>(sql);
       // Rows of `select` whose key is not in the table (among rows in `range`, when given), as one INSERT.

@@ -1,4 +1,4 @@
-import type { RawColumn, RawColumnType, RawSink } from '../types.js';
+import type { RawColumn, RawColumnType, RawRow, RawSink, RawWriteOptions } from '../types.js';
 
 /**
  * What change-data sources need from a sink beyond RawSink: the raw table's current columns (to detect
@@ -11,6 +11,23 @@ export interface CdcSink extends RawSink {
   putCheckpoint(key: string, value: string): Promise<void>;
   /** Removes the snapshot rows (`_op = 'r'`) landed at `lsn`: the leftovers of an interrupted snapshot. */
   discardSnapshot(table: string, lsn: string): Promise<number>;
+  /**
+   * Optional: `write` in two steps. The rows are serialized now, against the table's current columns, and
+   * inserted when `run` is called, so a caller can serialize its next batch while this one is inserted.
+   * Undefined when the sink cannot (it does not know the table, or a row has a column the table lacks): call
+   * `write` then.
+   */
+  prepareWrite?(
+    table: string,
+    rows: readonly RawRow[],
+    dedupeKey: readonly string[],
+    options?: RawWriteOptions,
+  ): PreparedWrite | undefined;
+}
+
+/** Rows serialized for one table by `CdcSink.prepareWrite`; `run` inserts them (once). */
+export interface PreparedWrite {
+  run(): Promise<{ inserted: number }>;
 }
 
 /** ensureTable refused a type change that would lose or corrupt data. */

@@ -4,7 +4,7 @@
  * Workflow code only orchestrates: deterministic, no Node built-ins, no I/O; activities are imported as types
  * (src/activities/types.ts) and called through proxies (./activities.ts). It may import @temporalio/workflow,
  * @temporalio/common, types from src/planner, src/ledger and src/activities, and the pure helpers in
- * src/runtime/{ids,ui,search-attributes}.ts — nothing else.
+ * src/runtime/{ids,ui,search-attributes,lease-types}.ts — nothing else.
  */
 export { stepWorkflow } from './step.js';
 export { stepBatchWorkflow } from './batch.js';

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { DebeziumEncoder } from '../sources/debezium/encode.js';
 import { campaignDailyRows, fxCsv, fxRates } from './ads.js';
 import { Clickstream } from './clickstream.js';
-import { SCALES, type SimScale } from './config.js';
+import { SCALES, type ScaleParams, type SimScale } from './config.js';
 import { newBrowser } from './events.js';
 import { ChangeLog, SimTypeRegistry } from './pg.js';
 import { EventQueue } from './queue.js';
@@ -27,16 +27,33 @@ export const simulateOptionsSchema = z.object({
   days: z.number().int().min(1).max(366),
   landingDir: z.string().min(1),
   scale: z.enum(['small', 'demo']).default('demo'),
+  /**
+   * Multiplies the scale's populations (sign-ups, vendors, anonymous sessions), so events per day grow in
+   * proportion; behaviour rates and ad budgets stay. bench/backfill.ts sizes its runs with it. 1: the scale as is.
+   */
+  volume: z.number().positive().default(1),
 });
 export type SimulateOptions = z.input<typeof simulateOptionsSchema>;
 
 export const DEBEZIUM_SERVER = 'bookmyevent';
 export const OLTP_DATABASES = ['user_db', 'inventory_db'] as const;
 
+/** The scale's populations times `volume` (the same object at 1, so default runs stay byte-identical). */
+function volumeOf(p: ScaleParams, volume: number): ScaleParams {
+  if (volume === 1) return p;
+  return {
+    ...p,
+    signupsPerDay: p.signupsPerDay * volume,
+    initialVendors: Math.max(1, Math.round(p.initialVendors * volume)),
+    vendorsPerDay: p.vendorsPerDay * volume,
+    anonSessionsPerDay: p.anonSessionsPerDay * volume,
+  };
+}
+
 export async function simulate(options: SimulateOptions): Promise<GroundTruth> {
   const opts = simulateOptionsSchema.parse(options);
   const scale: SimScale = opts.scale;
-  const params = SCALES[scale];
+  const params = volumeOf(SCALES[scale], opts.volume);
   const startUs = dayStartUs(opts.start);
   const endUs = startUs + opts.days * US_PER_DAY;
   const faker = new Faker({ locale: [en, base] });

@@ -9,14 +9,16 @@
  * path (`ingestSnowplowFile`, as the landing loader) and the DuckDB-native path (`ingestSnowplowFileNative`):
  * into an empty table, and into one already holding another file's events (the steady state: dedupe then
  * checks every event against those already landed). `BENCH_SNOWPLOW_PATHS=native` skips the JS path.
+ * `BENCH_SNOWPLOW_HISTORY=n` (kafka mode): the warehouse already holds n earlier events (the steady state).
  *
  * Each configuration runs `repeats` times on a fresh in-memory DuckDB; best and median are printed. The dev
  * machine is shared, so wall-clock rates move with its load (printed with each figure); the CPU figures say where
  * the time goes: `js` is the main thread's CPU time (parse, serialize; Linux /proc), `cpu` the whole process
- * (DuckDB's threads included). The figure is the wall-clock rate; no rate is derived from CPU time.
+ * (DuckDB's threads included), split by thread group below it (see threadCpuSeconds). The figure is the
+ * wall-clock rate; no rate is derived from CPU time.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
@@ -24,7 +26,7 @@ import { createDuckDbEngine } from '../src/engines/index.js';
 import type { Engine } from '../src/engines/types.js';
 import { EngineRawSink } from '../src/sources/sinks/engine-sink.js';
 import { BulkDuckDbSink } from '../src/sources/snowplow/duckdb-bulk-sink.js';
-import { ingestSnowplowFileNative } from '../src/sources/snowplow/duckdb-native.js';
+import { ensureTables, ingestSnowplowFileNative } from '../src/sources/snowplow/duckdb-native.js';
 import { createSnowplowKafkaLoader } from '../src/sources/snowplow/kafka-loader.js';
 import { createTopic, deleteTopic, ensureKafka, uniqueTopic } from '../test/helpers/kafka.js';
 import {
@@ -46,6 +48,8 @@ const repeats = Number(process.argv[4] ?? 3);
 /** DuckDB worker threads (default: DuckDB's own, all cores). */
 const mode = process.env['BENCH_SNOWPLOW_MODE'] ?? 'kafka';
 const paths = (process.env['BENCH_SNOWPLOW_PATHS'] ?? 'js,native').split(',');
+/** `kafka` mode: events already in the warehouse before the timed pass (the steady state; default none). */
+const history = Number(process.env['BENCH_SNOWPLOW_HISTORY'] ?? 0);
 const threads = process.env['BENCH_DUCKDB_THREADS']
   ? { threads: Number(process.env['BENCH_DUCKDB_THREADS']) }
   : {};
@@ -117,6 +121,8 @@ function makeLines(n: number): string[] {
 }
 
 async function main(): Promise<void> {
+  await readFile('/proc/self/stat'); // starts libuv's pool first (when the loader has not)
+  nodeThreads = new Set(readdirSync('/proc/self/task'));
   const lines = makeLines(total);
   const bytes = lines.reduce((n, l) => n + l.length + 1, 0);
   console.log(
@@ -190,15 +196,21 @@ async function measured(
 ): Promise<Run> {
   const t = performance.now();
   const js = mainThreadCpuSeconds();
+  const byThread = threadCpuSeconds();
   const cpu = process.cpuUsage();
   const { inserted, quarantined } = await work();
   const seconds = (performance.now() - t) / 1000;
   const jsSeconds = mainThreadCpuSeconds() - js;
   const used = process.cpuUsage(cpu);
+  const threadSeconds = new Map<string, number>();
+  for (const [tid, t] of threadCpuSeconds()) {
+    const was = byThread.get(tid)?.seconds ?? 0;
+    threadSeconds.set(t.group, (threadSeconds.get(t.group) ?? 0) + t.seconds - was);
+  }
   const [row] = await engine.query<{ n: number }>('SELECT count(*)::INT AS n FROM raw.snowplow_events');
   await engine.close();
   const cpuSeconds = (used.user + used.system) / 1e6;
-  return { seconds, jsSeconds, cpuSeconds, inserted, quarantined, rows: row?.n ?? 0 };
+  return { seconds, jsSeconds, cpuSeconds, threadSeconds, inserted, quarantined, rows: row?.n ?? 0 };
 }
 
 async function land(
@@ -227,6 +239,13 @@ function report(label: string, runs: readonly Run[]): void {
       `1-min load ${loadavg()[0]?.toFixed(1)} ` +
       `(${r.inserted.toLocaleString()} rows, ${r.quarantined.toLocaleString()} quarantined, table holds ${r.rows.toLocaleString()})`,
   );
+  // Where the process CPU went, per thread group (median over runs; threads that ended during a run are missed).
+  const groups = [...new Set(runs.flatMap((x) => [...x.threadSeconds.keys()]))].sort();
+  const parts = groups
+    .map((g) => [g, med(runs.map((x) => x.threadSeconds.get(g) ?? 0).sort((a, b) => a - b))] as const)
+    .filter(([, v]) => v >= 0.005)
+    .map(([g, v]) => `${g} ${per100k(v)} s`);
+  console.log(`  per 100k events by thread: ${parts.join(', ')}`);
 }
 
 /** CPU time of the main (JS) thread alone, from /proc (Linux); DuckDB works on its own threads. */
@@ -236,12 +255,39 @@ function mainThreadCpuSeconds(): number {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ (100/s)
 }
 
+/** Threads alive when the bench started: Node's own (see threadCpuSeconds). */
+let nodeThreads: ReadonlySet<string> | undefined;
+
+/**
+ * CPU seconds per live thread of this process (Linux /proc), by group: `main` (the JS thread), `node` (the
+ * threads alive when the bench started: V8's GC and compiler helpers and libuv's pool, where @duckdb/node-api
+ * runs each query's calling thread, so DuckDB work is counted here too) and `duckdb` (threads started since:
+ * DuckDB's workers). All are named `node`; when they started tells them apart.
+ */
+function threadCpuSeconds(): Map<string, { group: string; seconds: number }> {
+  const out = new Map<string, { group: string; seconds: number }>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const group = tid === String(process.pid) ? 'main' : nodeThreads?.has(tid) ? 'node' : 'duckdb';
+    out.set(tid, { group, seconds: (Number(f[11]) + Number(f[12])) / 100 });
+  }
+  return out;
+}
+
 const fmt = (n: number | undefined): string => Math.round(n ?? NaN).toLocaleString();
 
 interface Run {
   readonly seconds: number;
   readonly jsSeconds: number;
   readonly cpuSeconds: number;
+  /** CPU seconds per thread group (threadCpuSeconds). */
+  readonly threadSeconds: ReadonlyMap<string, number>;
   readonly inserted: number;
   readonly quarantined: number;
   readonly rows: number;
@@ -286,6 +332,20 @@ async function load(lines: readonly string[], inFlight: number): Promise<Run> {
  * batches (the default) and with the JS path (a sink given).
  * The time includes joining the group and fetching.
  */
+/**
+ * `n` earlier events, one per second ending an hour before the bench's first event (so a 24-hour dedupe
+ * window sees about a day of them), with their ids and times (a 1-byte raw line: the dedupe reads neither);
+ * checkpointed, as a warehouse that
+ * has been landing for a while. Untimed.
+ */
+async function landHistory(engine: Engine, n: number): Promise<void> {
+  await ensureTables(engine, 'raw.snowplow_events');
+  await engine.execute(`INSERT INTO raw.snowplow_events (event_id, collector_tstamp, derived_tstamp, event_name, event_hour, raw_line)
+    SELECT md5(i::VARCHAR) || '-history', ts, ts, 'page_view', strftime(ts, '%Y-%m-%dT%H'), 'x'
+    FROM (SELECT i, TIMESTAMPTZ '2026-11-23 23:00:00+00' - (${n} - i) * INTERVAL 1 SECOND AS ts FROM range(${n}) t(i))`);
+  await engine.execute('CHECKPOINT');
+}
+
 async function kafkaRuns(lines: readonly string[]): Promise<void> {
   const brokers = await ensureKafka();
   const topic = uniqueTopic('bench-snowplow');
@@ -300,7 +360,7 @@ async function kafkaRuns(lines: readonly string[]): Promise<void> {
     });
   await producer.disconnect();
   try {
-    for (const path of ['native', 'js'] as const) {
+    for (const path of (['native', 'js'] as const).filter((p) => paths.includes(p))) {
       const runs: Run[] = [];
       for (let r = 0; r < repeats; r++) {
         // A file-backed warehouse with live mode's checkpoint threshold (config/live.yaml).
@@ -311,6 +371,7 @@ async function kafkaRuns(lines: readonly string[]): Promise<void> {
           checkpointThreshold: '256MB',
           ...threads,
         });
+        if (history > 0) await landHistory(engine, history);
         const loader = createSnowplowKafkaLoader({
           engine,
           brokers,
@@ -326,7 +387,8 @@ async function kafkaRuns(lines: readonly string[]): Promise<void> {
         );
         await rm(dir, { recursive: true, force: true });
       }
-      report(`kafka → table, ${path} path`, runs);
+      const held = history > 0 ? `, into a warehouse holding ${history.toLocaleString()} earlier events` : '';
+      report(`kafka → table, ${path} path${held}`, runs);
     }
   } finally {
     await deleteTopic(topic);

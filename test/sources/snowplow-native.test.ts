@@ -12,6 +12,7 @@ import type { Engine } from '../../src/engines/types.js';
 import { simulate } from '../../src/simulator/index.js';
 import { EngineRawSink } from '../../src/sources/sinks/engine-sink.js';
 import { ingestSnowplowFileNative } from '../../src/sources/snowplow/duckdb-native.js';
+import { landSnowplowLinesNative } from '../../src/sources/snowplow/native-lines.js';
 import {
   BulkDuckDbSink,
   contextsJson,
@@ -24,7 +25,11 @@ import {
   unstructEventJson,
   type SnowplowFileSummary,
 } from '../../src/sources/snowplow/index.js';
-import { SNOWPLOW_EVENT_COLUMNS, SNOWPLOW_EVENTS_TABLE } from '../../src/sources/snowplow/schema.js';
+import {
+  SNOWPLOW_DEDUPE_WINDOW_HOURS,
+  SNOWPLOW_EVENT_COLUMNS,
+  SNOWPLOW_EVENTS_TABLE,
+} from '../../src/sources/snowplow/schema.js';
 
 const LATENESS = 60;
 
@@ -297,6 +302,66 @@ describe('DuckDB-native Snowplow landing: edge files and dedupe without a key in
       } finally {
         await w.engine.close();
       }
+    }
+  });
+
+  it('lands a Kafka batch from its bytes, and leaves one that is not UTF-8 to the JS path, landing nothing', async () => {
+    const w = await warehouse();
+    try {
+      const opts = { engine: w.engine, loader: w.loader, stream: 'topic/0', offsets: ['7', '8'] };
+      // A byte that is never UTF-8, inside the event id.
+      const line = event('kafka-bad', at);
+      const cut = line.indexOf('kafka-bad');
+      const notUtf8 = Buffer.concat([
+        Buffer.from(line.slice(0, cut)),
+        Buffer.from([0xff]),
+        Buffer.from(line.slice(cut)),
+      ]);
+      expect(
+        await landSnowplowLinesNative([Buffer.from(event('kafka-a', at)), notUtf8], opts),
+      ).toBeUndefined();
+      expect(await w.engine.query(`SELECT event_id FROM raw.snowplow_events`)).toEqual([]);
+      const landed = await landSnowplowLinesNative(
+        [Buffer.from(event('kafka-a', at)), Buffer.from('too\tfew')],
+        opts,
+      );
+      expect(landed).toMatchObject({ received: 2, inserted: 1, quarantined: 1 });
+      expect(await quarantine(w.engine)).toEqual([
+        { origin: 'topic/0/8', reason: 'field_count: expected 131 fields, got 2', raw: 'too\tfew' },
+      ]);
+    } finally {
+      await w.engine.close();
+    }
+  });
+
+  it(`dedupes within ${SNOWPLOW_DEDUPE_WINDOW_HOURS} hours of event time: replays and near duplicates land nothing`, async () => {
+    const w = await warehouse();
+    const file = async (name: string, lines: readonly string[]): Promise<string> => {
+      await writeFile(path(name), lines.join('\n') + '\n');
+      return path(name);
+    };
+    const land = async (name: string, lines: readonly string[]): Promise<number> =>
+      (await ingestSnowplowFileNative(await file(name, lines), { engine: w.engine, loader: w.loader }))
+        .inserted;
+    const hoursAfter = (h: number): string => new Date(Date.parse(at) + h * 3_600_000).toISOString();
+    try {
+      const first = [event('win-a', at), event('win-b', at)];
+      expect(await land('win-1.tsv', first)).toBe(2);
+      expect(await land('win-replay.tsv', first)).toBe(0);
+      // The same ids again, one just inside the window (a late collector duplicate), one just outside it.
+      const inside = event('win-a', hoursAfter(SNOWPLOW_DEDUPE_WINDOW_HOURS - 1));
+      const outside = event('win-b', hoursAfter(SNOWPLOW_DEDUPE_WINDOW_HOURS + 1));
+      expect(await land('win-2.tsv', [inside, outside])).toBe(1);
+      expect(await land('win-2-replay.tsv', [inside, outside])).toBe(0);
+      const rows = await w.engine.query<{ event_id: string; n: number }>(
+        `SELECT event_id, count(*)::INT AS n FROM raw.snowplow_events GROUP BY event_id ORDER BY event_id`,
+      );
+      expect(rows).toEqual([
+        { event_id: 'win-a', n: 1 },
+        { event_id: 'win-b', n: 2 },
+      ]);
+    } finally {
+      await w.engine.close();
     }
   });
 });

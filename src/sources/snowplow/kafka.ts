@@ -188,21 +188,23 @@ export class SnowplowKafkaSource {
       eachBatch: async ({ batch, resolveOffset, heartbeat }: EachBatchPayload) => {
         if (batch.messages.length === 0) return;
         const stream = `${batch.topic}/${batch.partition}`;
-        // A null value (tombstone) parses as a 1-field line and is quarantined, never dropped.
-        const lines = batch.messages.map((m) => (m.value === null ? '' : m.value.toString('utf8')));
         const landed = native
-          ? await landSnowplowLinesNative(lines, {
-              engine: native,
-              loader,
-              stream,
-              offsets: batch.messages.map((m) => m.offset),
-            })
+          ? await landSnowplowLinesNative(
+              batch.messages.map((m) => m.value),
+              {
+                engine: native,
+                loader,
+                stream,
+                offsets: batch.messages.map((m) => m.offset),
+              },
+            )
           : undefined;
+        // Decoded only for the JS path. A null value (tombstone) parses as a 1-field line and is quarantined.
         const res =
           landed ??
           (await loader.load(
-            batch.messages.map((m, i): SnowplowRecord => ({
-              line: lines[i] ?? '',
+            batch.messages.map((m): SnowplowRecord => ({
+              line: m.value === null ? '' : m.value.toString('utf8'),
               origin: `${stream}/${m.offset}`,
               stream,
             })),

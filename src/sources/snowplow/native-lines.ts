@@ -14,7 +14,9 @@ import { SNOWPLOW_EVENTS_TABLE, SNOWPLOW_SOURCE } from './schema.js';
 
 /**
  * A Kafka batch of enriched lines landed by DuckDB instead of JS (the landing files' native path, about 4x
- * cheaper per event): the lines go to a temporary file, one per message, and quarantined lines get their
+ * cheaper per event): the messages' bytes go to a temporary file as they came, one per line (never decoded
+ * into JS strings: bytes that are not UTF-8 make DuckDB refuse the file, and the JS path, which decodes them
+ * with replacement characters as before, takes the batch), and quarantined lines get their
  * `topic/partition/offset` origin from the line number. Same rows, reasons, dedupe, watermark and hours as
  * SnowplowLoader.load on the same batch. Returns undefined, having landed nothing, when the batch cannot be
  * written one message per line (an empty message or a tombstone, a line break inside a message, offsets
@@ -35,14 +37,24 @@ export interface NativeLinesOptions {
 const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 let fileSeq = 0;
 
+const LF = 0x0a;
+const CR = 0x0d;
+
 export async function landSnowplowLinesNative(
-  lines: readonly string[],
+  /** The messages' values (null: a tombstone). */
+  lines: readonly (Buffer | null)[],
   opts: NativeLinesOptions,
 ): Promise<SnowplowBatchResult | undefined> {
   const { engine, loader } = opts;
   if (engine.name !== 'duckdb' || lines.length === 0 || lines.length !== opts.offsets.length)
     return undefined;
-  for (const l of lines) if (l === '' || l.includes('\n') || l.includes('\r')) return undefined;
+  const parts: Buffer[] = [];
+  const newline = Buffer.from([LF]);
+  for (const l of lines) {
+    if (l === null || l.length === 0 || l.includes(LF) || l.includes(CR)) return undefined;
+    if (parts.length > 0) parts.push(newline);
+    parts.push(l);
+  }
   const first = BigInt(opts.offsets[0] ?? '0');
   for (let i = 1; i < opts.offsets.length; i++)
     if (BigInt(opts.offsets[i] ?? '') !== first + BigInt(i)) return undefined;
@@ -50,7 +62,7 @@ export async function landSnowplowLinesNative(
   const table = opts.table ?? SNOWPLOW_EVENTS_TABLE;
   await ensureTables(engine, table);
   const file = join(opts.tmpDir ?? tmpdir(), `tessera-snowplow-${process.pid}-${++fileSeq}.tsv`);
-  await writeFile(file, lines.join('\n'));
+  await writeFile(file, Buffer.concat(parts));
   let res: NativeResult;
   try {
     const origin = (lineNo: string) => `${lit(`${opts.stream}/`)} || (${first} + ${lineNo} - 1)::VARCHAR`;

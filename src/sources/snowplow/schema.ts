@@ -3,6 +3,13 @@ import type { RawColumn } from '../types.js';
 /** The landed table: one row per enriched event, flattened to typed columns, raw line kept for replays. */
 export const SNOWPLOW_EVENTS_TABLE = 'raw.snowplow_events';
 export const SNOWPLOW_DEDUPE_KEY = ['event_id'] as const;
+/**
+ * How far apart in event time (derived_tstamp) two events with the same event_id may be and still be one event.
+ * The DuckDB-native landing looks for an id already landed only among rows this close to the batch's events,
+ * so its dedupe reads the table's recent row groups (skipped by their min/max), not all of it: the collector's
+ * duplicates arrive within minutes, and a replayed batch has the very same times, so it never lands twice.
+ */
+export const SNOWPLOW_DEDUPE_WINDOW_HOURS = 24;
 export const SNOWPLOW_SOURCE = 'snowplow';
 
 export type SnowplowEventName = 'page_view' | 'page_ping' | 'struct' | 'link_click';

@@ -24,6 +24,7 @@ import type { SqlClient, SqlSession } from '../src/engines/core/client.js';
 import { SqlEngine } from '../src/engines/core/sql-engine.js';
 import { SCD2_STATE_TABLE } from '../src/engines/dialect/meta.js';
 import { epochMicros } from '../src/engines/dialect/scd2.js';
+import { RAW_LOG_ORDER_PARTS } from '../src/engines/dialect/scd2-log.js';
 import { DuckDbClient } from '../src/engines/duckdb/duckdb-client.js';
 import { duckdbDialect as d } from '../src/engines/duckdb/duckdb-dialect.js';
 import {
@@ -218,6 +219,7 @@ async function main(): Promise<void> {
         businessKey: key,
         tracked,
         orderBy: '_pos',
+        orderParts: RAW_LOG_ORDER_PARTS, // as materialize passes them
         commitTimeColumn: '_commit_time',
         opColumn: '_op',
         lateWindowSeconds: 3600, // as materialize passes it (SCD2_LOG_LATE_WINDOW_SECONDS)

@@ -52,15 +52,15 @@ export async function generateEntity(db: SqlSession, spec: EntitySpec): Promise<
   const cols = ENTITY_COLUMNS.join(', ');
   await db.run(
     `CREATE OR REPLACE TABLE src.changes_0 AS SELECT ${cols}, 'r' AS _op, ` +
-      `lpad(CAST(id AS VARCHAR), 20, '0') AS _lsn, TIMESTAMP '${DAY0}' AS _commit_time FROM src.snap_0`,
+      `lpad(CAST(id AS VARCHAR), 16, '0') AS _lsn, TIMESTAMP '${DAY0}' AS _commit_time FROM src.snap_0`,
   );
   for (let d = 1; d <= days; d++) {
     const prev = `src.snap_${d - 1}`;
     const pick = `hash(id, ${d}) % 1000000`;
     const ts = `TIMESTAMP '${commitTime(d)}'`;
-    // LSNs grow with the day, so the whole log stays in commit order.
+    // LSNs grow with the day, so the whole log stays in commit order; 16 characters, as a raw log's `_lsn`.
     const lsn = (expr: string): string =>
-      `lpad(CAST(${d} AS VARCHAR), 4, '0') || lpad(CAST(${expr} AS VARCHAR), 16, '0')`;
+      `lpad(CAST(${d} AS VARCHAR), 4, '0') || lpad(CAST(${expr} AS VARCHAR), 12, '0')`;
     await db.run(
       `CREATE OR REPLACE TABLE src.changes_${d} AS ` +
         `SELECT id, 'name_' || id || '_' || ${d} AS name, email, 'city_' || ((id + ${d}) % 1000) AS city, ` +

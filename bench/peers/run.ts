@@ -25,6 +25,7 @@ import { promisify } from 'node:util';
 import { DuckDbClient } from '../../src/engines/duckdb/duckdb-client.js';
 import { createDuckDbEngine } from '../../src/engines/duckdb/duckdb-engine.js';
 import type { Engine } from '../../src/engines/types.js';
+import { RAW_LOG_ORDER_PARTS } from '../../src/engines/dialect/scd2-log.js';
 import { commitTime, ENTITY_COLUMNS, generateEntity, TRACKED, type EntitySpec } from './data.js';
 
 const exec = promisify(execFile);
@@ -239,8 +240,10 @@ const TOOLS: readonly Tool[] = [
           target: 't.entity',
           changes: `SELECT *, "_lsn" || lpad(CAST("_seq" AS VARCHAR), 20, '0') AS "_pos" FROM raw.entity_changes`,
           orderBy: '_pos',
+          orderParts: RAW_LOG_ORDER_PARTS,
           commitTimeColumn: '_commit_time',
           opColumn: '_op',
+          lateWindowSeconds: 3600, // as materialize passes it (SCD2_LOG_LATE_WINDOW_SECONDS)
         }),
       ),
     history: tesseraHistory('t.entity'),

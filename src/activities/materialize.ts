@@ -2,6 +2,7 @@ import type { AssetDefinition, Definitions } from '../dsl/index.js';
 import type { Engine, PartitionSelector, WriteResult } from '../engines/index.js';
 import { renderTemplate, type SqlDialect } from '../engines/index.js';
 import { currentJobScope, withJobScope, type JobScope } from '../engines/core/job-scope.js';
+import { RAW_LOG_ORDER_PARTS } from '../engines/dialect/scd2-log.js';
 import { stepId, type Ledger } from '../ledger/index.js';
 import type { SourceLoader } from '../sources/types.js';
 import { stepInputs } from '../planner/index.js';
@@ -104,6 +105,7 @@ async function write(
               businessKey: o.businessKey,
               tracked: o.tracked,
               orderBy: '_pos',
+              orderParts: RAW_LOG_ORDER_PARTS, // _pos's columns: scans prune by the high-water mark's parts
               commitTimeColumn: '_commit_time',
               opColumn: '_op',
               // The raw log is appended in commit order: read only what follows the table's newest version

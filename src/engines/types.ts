@@ -82,6 +82,22 @@ export interface Scd2ChangesMergeRequest extends Scd2TargetSpec {
    * the high-water mark would be refused as late; with this set it is not read. Unset: the whole relation.
    */
   readonly lateWindowSeconds?: number;
+  /**
+   * When `orderBy` is an expression that concatenates plain columns of `changes` as fixed-width text (a raw
+   * change log's `_pos`: RAW_LOG_ORDER_PARTS in dialect/scd2-log.ts), those columns in order. The merge then
+   * also filters them by the high-water mark's parts, which engines prune by min/max (zone maps) where a filter
+   * on the expression evaluates it for every row. Every value must fit its width.
+   */
+  readonly orderParts?: readonly Scd2OrderPart[];
+}
+
+/** One column of an ordering expression (Scd2ChangesMergeRequest.orderParts). */
+export interface Scd2OrderPart {
+  readonly column: string;
+  /** Characters the column takes in the expression (text: its fixed width; numeric: zero-padded to it). */
+  readonly width: number;
+  /** A non-negative integer column, zero-padded in the expression (compared as a number). */
+  readonly numeric?: boolean;
 }
 
 export interface Scd2SnapshotMergeRequest extends Scd2TargetSpec {

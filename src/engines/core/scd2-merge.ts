@@ -56,6 +56,7 @@ export async function mergeScd2FromChanges(
     orderBy: req.orderBy,
     commitTime: req.commitTimeColumn,
     op: req.opColumn,
+    ...(req.orderParts ? { orderParts: req.orderParts } : {}),
   };
   return merge(ctx, req, 'mergeScd2FromChanges', {
     kind: 'changes',
@@ -104,9 +105,9 @@ async function merge(
   await ensureMeta(ctx);
   return ctx.locks.run(d.table(ref), () =>
     ctx.client.transaction(async (tx) => {
-      await tx.run(d.createSchema(ref.schema));
       let columns = await describe(tx, d, ref);
       const created = !columns;
+      if (created) await tx.run(d.createSchema(ref.schema));
       /** The incoming key and tracked columns with their types (a snapshot's; else staged changes'). */
       let incoming: ColumnInfo[] = [];
       let typing: Scd2ChangeSource;
@@ -126,7 +127,8 @@ async function merge(
       const fromType =
         columns?.find((c) => c.name.toLowerCase() === shape.names.validFrom.toLowerCase())?.type ??
         d.spell.textType;
-      await tx.run(r.stageWatermark(stateKey, orderType));
+      const [sm] = created ? [] : await tx.query(r.storedMark(stateKey));
+      await tx.run(r.stageWatermark(stateKey, orderType, text(sm?.['mark']) ?? undefined));
       const [w] = await tx.query(r.readWatermark());
       const mark = { lsn: text(w?.['lsn']), vf: text(w?.['vf']) };
       const fresh = created && mark.lsn === null;
@@ -162,10 +164,12 @@ async function merge(
 
       /** Whether the stored state matches the table; read before anything is written (state.read counts rows). */
       let trusted = false;
-      const readTrust = async (): Promise<void> => {
-        const [st] = created || evolved ? [] : await tx.query(state.read());
+      const trust = (st: Record<string, unknown> | undefined): void => {
         trusted =
           st !== undefined && st['same_engine'] === true && asNumber(st['rows']) === asNumber(st['actual']);
+      };
+      const readTrust = async (): Promise<void> => {
+        trust(created || evolved ? undefined : (await tx.query(state.read()))[0]);
       };
 
       let applied: Applied;
@@ -202,10 +206,22 @@ async function merge(
         await step(ctx, operation, 'staged');
         incoming = (await describe(tx, d, d.tempRef(SCD2_TEMP.changes), true)) ?? [];
         await evolve();
-        const [row] = await tx.query(r.validate());
+        // One round trip: the counts, and the stored state beside them (no row for it: no state yet).
+        const readState = !created && !evolved;
+        const q = (c: string): string => d.quote(c);
+        const [row] = await tx.query(
+          readState
+            ? `SELECT v.*, st.${q('rows')} AS ${q('st_rows')}, st.${q('same_engine')} AS ${q('st_same')}, ` +
+                `st.${q('actual')} AS ${q('st_actual')} FROM (${r.validate()}) AS v LEFT JOIN (${state.read()}) AS st ON TRUE`
+            : r.validate(),
+        );
         const v = validation(row);
         assertValid(d.name, spec, v);
-        await readTrust();
+        trust(
+          readState && row?.['st_rows'] !== null && row?.['st_rows'] !== undefined
+            ? { rows: row['st_rows'], same_engine: row['st_same'], actual: row['st_actual'] }
+            : undefined,
+        );
         applied = await apply(v, () => tx.run(r.stageCurrent()).then(() => undefined));
       }
 
@@ -289,9 +305,8 @@ async function firstLoadChanges(
   apply: (v: Scd2Validation) => Promise<Applied>,
 ): Promise<{ applied: Applied; mark: string | null }> {
   await tx.run(r.stageMulti(src));
-  const [m] = await tx.query(`SELECT count(*) AS n FROM ${r.multiTable}`);
-  const hasMulti = asNumber(m?.['n']) > 0;
   const [c] = await tx.query(r.firstLoadCounts(src));
+  const hasMulti = asNumber(c?.['multi']) > 0;
   const [mc] = hasMulti ? await tx.query(r.firstLoadCounts(src, true)) : [];
   const minus = (x: string): number => asNumber(c?.[x]) - asNumber(mc?.[x]);
   const singles: Scd2Validation = {

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { EngineError } from '../errors.js';
+import type { Scd2OrderPart } from '../types.js';
 import type { SqlDialect } from './dialect.js';
 import { SCD2_STATE_TABLE } from './meta.js';
 import type { Scd2Columns } from './scd2-names.js';
@@ -45,6 +46,8 @@ export interface Scd2ChangeSource {
   readonly orderBy: string;
   readonly commitTime: string;
   readonly op: string;
+  /** The plain columns `orderBy` concatenates (Scd2ChangesMergeRequest.orderParts). */
+  readonly orderParts?: readonly Scd2OrderPart[];
 }
 
 export interface Scd2Validation {
@@ -127,15 +130,27 @@ export function renderScd2(d: SqlDialect, shape: Scd2Shape) {
     /**
      * The high-water mark (greatest ordering value ever merged: kept in scd2_state, because changes
      * collapsed or found unchanged leave no row; else the greatest stored one) and the newest valid_from.
-     * `orderType`: the target's ordering column type, to read the stored text back.
+     * `orderType`: the target's ordering column type, to read the stored text back; `storedMark`: the stored
+     * mark when the caller has read it (storedMark()), which spares the greatest stored ordering value (a scan
+     * of the whole column, long text for a raw log's `_pos`).
      */
-    stageWatermark(stateKey: string, orderType: string): string {
+    stageWatermark(stateKey: string, orderType: string, storedMark?: string): string {
       const stored =
-        `SELECT CAST(${q('max_order')} AS ${orderType}) FROM ${d.table(SCD2_STATE_TABLE)} ` +
-        `WHERE ${q('target')} = ${d.literal(stateKey)}`;
+        storedMark === undefined
+          ? `coalesce((SELECT CAST(${q('max_order')} AS ${orderType}) FROM ${d.table(SCD2_STATE_TABLE)} ` +
+            `WHERE ${q('target')} = ${d.literal(stateKey)}), max(${q(n.sourceOrder)}))`
+          : `CAST(${d.literal(storedMark)} AS ${orderType})`;
       return d.createTempTableAs(
         SCD2_TEMP.watermark,
-        `SELECT coalesce((${stored}), max(${q(n.sourceOrder)})) AS ${q('lsn')}, max(${q(n.validFrom)}) AS ${q('vf')} FROM ${target}`,
+        `SELECT ${stored} AS ${q('lsn')}, max(${q(n.validFrom)}) AS ${q('vf')} FROM ${target}`,
+      );
+    },
+
+    /** One row `{ mark }` (text) when the target has a stored high-water mark, else none or NULL. */
+    storedMark(stateKey: string): string {
+      return (
+        `SELECT CAST(${q('max_order')} AS ${d.spell.textType}) AS ${q('mark')} FROM ${d.table(SCD2_STATE_TABLE)} ` +
+        `WHERE ${q('target')} = ${d.literal(stateKey)}`
       );
     },
 
@@ -169,6 +184,8 @@ export function renderScd2(d: SqlDialect, shape: Scd2Shape) {
             ...(mark.lsn === null
               ? []
               : [
+                  // First: DuckDB 1.5 prunes the scan by it only when it precedes the expression's filter (measured).
+                  ...partsAbove(d, 'c', src.orderParts ?? [], mark.lsn),
                   `(${c(src.orderBy)} IS NULL OR ${c(src.orderBy)} > CAST(${d.literal(mark.lsn)} AS ${mark.orderType}))`,
                 ]),
             ...(mark.commitSince ? [`${c(src.commitTime)} >= ${mark.commitSince}`] : []),
@@ -390,13 +407,13 @@ export function renderScd2(d: SqlDialect, shape: Scd2Shape) {
 
     /**
      * One row: the raw validation counts (and the greatest ordering value, as text) of the relation, or with
-     * `multi` of the rows of the keys in stageMulti.
+     * `multi` of the rows of the keys in stageMulti; `multi`: how many keys stageMulti staged.
      */
     firstLoadCounts(src: Scd2ChangeSource, multi = false): string {
       const only = multi ? ` WHERE EXISTS (SELECT 1 FROM ${tmp('multi')} AS m WHERE ${on('c', 'm')})` : '';
       return (
-        `SELECT ${rawCounts(src)}, CAST(max(c.${q(src.orderBy)}) AS ${d.spell.textType}) AS ${q('mark')} ` +
-        `FROM ${src.relation} AS c${only}`
+        `SELECT ${rawCounts(src)}, CAST(max(c.${q(src.orderBy)}) AS ${d.spell.textType}) AS ${q('mark')}, ` +
+        `(SELECT count(*) FROM ${tmp('multi')}) AS ${q('multi')} FROM ${src.relation} AS c${only}`
       );
     },
 
@@ -574,9 +591,6 @@ export function renderScd2(d: SqlDialect, shape: Scd2Shape) {
       );
     },
 
-    /** The staged multi-change keys (stageMulti), quoted. */
-    multiTable: tmp('multi'),
-
     cleanup(): string[] {
       return Object.values(SCD2_TEMP).map((t) => d.dropTempTable(t));
     },
@@ -584,6 +598,39 @@ export function renderScd2(d: SqlDialect, shape: Scd2Shape) {
 }
 
 export type Scd2Renderer = ReturnType<typeof renderScd2>;
+
+/**
+ * `[predicate]` implied by `orderBy > mark` when orderBy concatenates `parts` (columns of `alias`): the columns
+ * compared in order with the mark's slices, which an engine prunes by min/max where the expression is evaluated
+ * row by row. Rows with a NULL part pass (their NULL ordering value is counted and refused by validate()).
+ * `[]` when there are no parts or the mark does not split into them (the exact filter alone then applies).
+ */
+export function partsAbove(
+  d: SqlDialect,
+  alias: string,
+  parts: readonly Scd2OrderPart[],
+  mark: string,
+): string[] {
+  if (parts.length === 0 || parts.reduce((n, p) => n + p.width, 0) !== mark.length) return [];
+  let at = 0;
+  const slices: { col: string; lit: string }[] = [];
+  for (const p of parts) {
+    const raw = mark.slice(at, at + p.width);
+    at += p.width;
+    if (p.numeric && !/^\d+$/.test(raw)) return [];
+    slices.push({
+      col: `${alias}.${d.quote(p.column)}`,
+      lit: p.numeric ? BigInt(raw).toString() : d.literal(raw),
+    });
+  }
+  // (c1, …, ck) > (l1, …, lk) lexicographically: c1 > l1 OR (c1 = l1 AND (c2 > l2 OR (…)))
+  const above = slices.reduceRight<string>(
+    (inner, { col, lit }) =>
+      inner === '' ? `${col} > ${lit}` : `(${col} > ${lit} OR (${col} = ${lit} AND ${inner}))`,
+    '',
+  );
+  return [`(${[above, ...slices.map(({ col }) => `${col} IS NULL`)].join(' OR ')})`];
+}
 
 /** Microseconds since the epoch of an ISO instant (the ordering value of a snapshot merge). */
 export function epochMicros(engine: string, iso: string): string {

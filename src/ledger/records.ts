@@ -174,11 +174,27 @@ class RecordHead implements PartitionHead {
 
 const NO_HEADS: ReadonlyMap<string, PartitionHead> = new Map();
 
-/** A `LedgerView` over plain records; built synchronously, so planner tests can make one from literals. */
-export class MemoryLedgerView implements LedgerView {
-  private readonly byAsset = new Map<string, Map<string, RecordHead>>();
+/** A `LedgerView` over heads kept by asset, then partition: subclasses fill `byAsset`. */
+export abstract class HeadsByAsset<H extends PartitionHead = PartitionHead> implements LedgerView {
+  protected readonly byAsset = new Map<string, Map<string, H>>();
 
+  latest(assetKey: string, partitionKey: string): MaterializationRecord | undefined {
+    return this.byAsset.get(assetKey)?.get(partitionKey)?.latest;
+  }
+
+  latestSuccess(assetKey: string, partitionKey: string): MaterializationRecord | undefined {
+    return this.byAsset.get(assetKey)?.get(partitionKey)?.latestSuccess;
+  }
+
+  heads(assetKey: string): ReadonlyMap<string, PartitionHead> {
+    return this.byAsset.get(assetKey) ?? NO_HEADS;
+  }
+}
+
+/** A `LedgerView` over plain records; built synchronously, so planner tests can make one from literals. */
+export class MemoryLedgerView extends HeadsByAsset<RecordHead> {
   constructor(records: Iterable<MaterializationRecord> = []) {
+    super();
     for (const r of records) this.add(r);
   }
 
@@ -198,18 +214,6 @@ export class MemoryLedgerView implements LedgerView {
     if (success && (!head.latestSuccess || compareAttemptsNewestFirst(record, head.latestSuccess) < 0)) {
       head.latestSuccess = record;
     }
-  }
-
-  latest(assetKey: string, partitionKey: string): MaterializationRecord | undefined {
-    return this.byAsset.get(assetKey)?.get(partitionKey)?.latest;
-  }
-
-  latestSuccess(assetKey: string, partitionKey: string): MaterializationRecord | undefined {
-    return this.byAsset.get(assetKey)?.get(partitionKey)?.latestSuccess;
-  }
-
-  heads(assetKey: string): ReadonlyMap<string, PartitionHead> {
-    return this.byAsset.get(assetKey) ?? NO_HEADS;
   }
 }
 

@@ -10,7 +10,8 @@
  */
 import { z } from 'zod';
 import type { Dialect } from './sql-schema.js';
-import type { LedgerView, MaterializationRecord, MaterializationStatus, PartitionHead } from './types.js';
+import { HeadsByAsset } from './records.js';
+import type { MaterializationRecord, MaterializationStatus, PartitionHead } from './types.js';
 
 const NEWEST_FIRST = 'started_ms DESC, ended_ms DESC, run_id DESC';
 
@@ -279,12 +280,8 @@ class SqlHead implements PartitionHead {
   }
 }
 
-const NO_HEADS: ReadonlyMap<string, PartitionHead> = new Map();
-
 /** The `LedgerView` over rows of `viewStatement`. */
-export class HeadsView implements LedgerView {
-  private readonly byAsset = new Map<string, Map<string, PartitionHead>>();
-
+export class HeadsView extends HeadsByAsset {
   /** Adds rows of `viewStatement`. */
   add(rows: Iterable<ViewRow>): void {
     let asset = '';
@@ -313,17 +310,5 @@ export class HeadsView implements LedgerView {
         ),
       );
     }
-  }
-
-  latest(assetKey: string, partitionKey: string): MaterializationRecord | undefined {
-    return this.byAsset.get(assetKey)?.get(partitionKey)?.latest;
-  }
-
-  latestSuccess(assetKey: string, partitionKey: string): MaterializationRecord | undefined {
-    return this.byAsset.get(assetKey)?.get(partitionKey)?.latestSuccess;
-  }
-
-  heads(assetKey: string): ReadonlyMap<string, PartitionHead> {
-    return this.byAsset.get(assetKey) ?? NO_HEADS;
   }
 }

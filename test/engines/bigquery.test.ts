@@ -407,6 +407,31 @@ describe.skipIf(!BIN)('BigQuery engine on the emulator', { timeout: 180_000 }, (
     expect(await c.query(`SELECT count(*) AS n FROM ${t}`)).toEqual([{ n: 50 }]);
   });
 
+  it('on the emulator, a query result goes to a table in the scratch dataset, not to a new dataset per job', async () => {
+    const datasets = async (): Promise<string[]> => {
+      const r = await fetch(`${URL}/bigquery/v2/projects/${PROJECT}/datasets?all=true`);
+      const body = (await r.json()) as { datasets?: { datasetReference: { datasetId: string } }[] };
+      return (body.datasets ?? []).map((d) => d.datasetReference.datasetId).sort();
+    };
+    const scratch = `${run}_results`;
+    const viaScratch = new BigQueryClient({
+      projectId: PROJECT,
+      apiEndpoint: URL,
+      scratchDataset: scratch,
+      resultsInScratch: true,
+    });
+    expect(await viaScratch.query(`SELECT 1 AS warm`)).toEqual([{ warm: 1 }]);
+    const before = await datasets();
+    expect(before).toContain(scratch);
+    for (let i = 0; i < 5; i++)
+      expect(await viaScratch.query(`WITH t AS (SELECT ${i} AS n) SELECT n FROM t`)).toEqual([{ n: i }]);
+    // The emulator made no dataset for the results (each would hold a GoogleSQL catalog of ~15-20 MB).
+    expect(await datasets()).toEqual(before);
+    const anonymous = client();
+    await anonymous.query(`SELECT 1 AS one`);
+    expect((await datasets()).length).toBeGreaterThan(before.length);
+  });
+
   it('merges SCD2 changes into versions, and a replayed batch changes nothing', async () => {
     const e = await open();
     const target = `${run}_core.dim_users`;

@@ -38,6 +38,8 @@ export interface BigQueryClientOptions {
   readonly scratchDataset: string;
   /** Rows per result page. */
   readonly pageSize?: number;
+  /** A SELECT's result goes to a table of its own in the scratch dataset (bigquery-engine.ts `queryResults`). */
+  readonly resultsInScratch?: boolean;
   /** Called by close() (a private emulator stops). */
   readonly onClose?: () => Promise<void>;
 }
@@ -53,6 +55,8 @@ export interface JobOutcome {
   readonly attached: boolean;
 }
 
+/** A statement whose job has a result set: a query (DDL, DML and scripts have none, and refuse a destination). */
+const RESULT_SET = /^\s*\(*\s*(SELECT|WITH)\b/i;
 const POLL_START_MS = 200;
 const POLL_MAX_MS = 2000;
 /** Reasons BigQuery gives for failures that may pass on a retry of the same job. */
@@ -240,11 +244,20 @@ export class BigQueryClient implements SqlClient {
     const types = opts.params?.map(paramType);
     let job: Job;
     let attached = false;
+    // Named after the job, so a retry that re-attaches reads its own result.
+    const toScratch = this.options.resultsInScratch === true && !opts.dryRun && RESULT_SET.test(text);
+    if (toScratch) await this.ensureScratch();
     try {
       [job] = await this.bigquery.createQueryJob({
         query: text,
         jobId,
         useLegacySql: false,
+        ...(toScratch
+          ? {
+              destination: this.bigquery.dataset(this.options.scratchDataset).table(`result_${jobId}`),
+              writeDisposition: 'WRITE_TRUNCATE',
+            }
+          : {}),
         ...(this.options.location ? { location: this.options.location } : {}),
         ...(params && types ? { params, types } : {}),
         ...(opts.dryRun ? { dryRun: true } : {}),

@@ -40,6 +40,14 @@ export const bigqueryConfigSchema = z
      * at close); `apiEndpoint` is then its address.
      */
     emulatorBinary: z.string().min(1).optional(),
+    /**
+     * Where a SELECT job's result goes: `anonymous` (BigQuery's own temporary result table, cached and free) or
+     * `scratch` (a table of its own in `scratchDataset`). Default: `scratch` on an emulator, `anonymous` on
+     * BigQuery. The emulator (goccy 0.8.1) gives every anonymous result a dataset of its own, and every dataset
+     * a GoogleSQL catalog in its 32-bit WebAssembly memory: ~15-20 MB a job, until it panics after a few
+     * thousand jobs; a result table in one dataset costs it <1 MB.
+     */
+    queryResults: z.enum(['anonymous', 'scratch']).optional(),
   })
   .refine((c) => c.emulatorBinary === undefined || c.apiEndpoint === undefined, {
     message: 'give either apiEndpoint or emulatorBinary (which starts its own emulator), not both',
@@ -101,6 +109,7 @@ export async function createBigQueryEngine(
     projectId: parsed.projectId,
     location: parsed.location,
     scratchDataset: parsed.scratchDataset,
+    resultsInScratch: (parsed.queryResults ?? (apiEndpoint ? 'scratch' : 'anonymous')) === 'scratch',
     ...(apiEndpoint ? { apiEndpoint } : {}),
     ...(emulator ? { onClose: () => emulator.stop() } : {}),
   });

@@ -307,9 +307,9 @@ describe.skipIf(!BIN || !TRINO_URL || !PG_URL)('config/production.yaml on the Bi
 
         // 3. A worker on a copy of config/production.yaml, pointed elsewhere by its environment.
         const configFile = join(dir, 'production.yaml');
-        // One change to the copy: 2 activities at a time instead of 16. The emulator (goccy 0.8.1) serves one
-        // request at a time (its sequential-access middleware), so more slots only queue jobs and heartbeats there;
-        // BigQuery itself runs them in parallel.
+        // One change to the copy: 2 activities at a time instead of 16, set while the emulator's crashes were
+        // thought to come from concurrent jobs (they came from its memory: docs/engines.md). It serves one request
+        // at a time, but fewer slots leave it idle while jobs poll, so a multi-day run is slower for it.
         const production = readFileSync(join(repo, 'config', 'production.yaml'), 'utf8');
         expect(production).toMatch(/maxConcurrentActivities: \d+/);
         writeFileSync(

@@ -46,22 +46,18 @@ export async function openTrinoSide(): Promise<TrinoSide> {
     jdbcUrl: need('TESSERA_LAKEHOUSE_JDBC_URL'),
     warehouse: need('TESSERA_LAKEHOUSE_WAREHOUSE'),
   };
-  const w = await createTrinoEngine({
-    type: 'trino',
-    url,
-    catalog: 'iceberg',
-    user: 'tessera',
-    isolated,
-    staging: { catalog: 'memory', schema: 'tessera_staging' },
-  });
-  const b = await createTrinoEngine({
-    type: 'trino',
-    url,
-    catalog: 'iceberg',
-    user: 'tessera',
-    isolated,
-    staging: { catalog: 'memory', schema: 'tessera_staging' },
-  });
+  // Two engines on one config: each gets a throwaway catalog of its own (the worker's side and the baseline's).
+  const open = () =>
+    createTrinoEngine({
+      type: 'trino',
+      url,
+      catalog: 'iceberg',
+      user: 'tessera',
+      isolated,
+      staging: { catalog: 'memory', schema: 'tessera_staging' },
+    });
+  const w = await open();
+  const b = await open();
   const [wc, bc] = [await catalogOf(w), await catalogOf(b)];
   const q = (x: string): string => w.dialect.quote(x);
   const tablesOf = async (catalog: string): Promise<{ schema: string; name: string }[]> =>

@@ -7,15 +7,14 @@
  * each source into its own warehouse; the raw tables must be equal row for row, every column included.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDuckDbEngine } from '../../src/engines/index.js';
 import type { Engine } from '../../src/engines/types.js';
 import { PostgresCdcSource } from '../../src/sources/cdc/postgres-source.js';
 import { PostgresStreamCdcSource } from '../../src/sources/cdc/postgres-stream-source.js';
-import { EngineRawSink } from '../../src/sources/sinks/engine-sink.js';
+import { memoryWarehouses } from '../helpers/memory-warehouse.js';
 import { scratchDatabase, type ScratchDatabase } from '../helpers/postgres.js';
 
 let db: ScratchDatabase;
-const engines: Engine[] = [];
+const warehouses = memoryWarehouses();
 
 beforeAll(async () => {
   db = await scratchDatabase();
@@ -36,15 +35,9 @@ beforeAll(async () => {
   `);
 });
 afterAll(async () => {
-  for (const e of engines) await e.close();
+  await warehouses.closeAll();
   await db?.drop();
 });
-
-async function warehouse(): Promise<{ engine: Engine; sink: EngineRawSink }> {
-  const engine = await createDuckDbEngine({ type: 'duckdb', path: ':memory:', threads: 1 });
-  engines.push(engine);
-  return { engine, sink: new EngineRawSink(engine) };
-}
 
 const dump = (engine: Engine, table: string) =>
   engine.query(`SELECT * FROM raw.scratch_${table}_changes ORDER BY _lsn, _seq`);
@@ -52,8 +45,8 @@ const dump = (engine: Engine, table: string) =>
 describe('pgoutput and wal2json', () => {
   it('land identical raw rows for every type, key-only deletes, TOAST, truncates and schema changes', async () => {
     const base = { url: db.url, database: 'scratch', tables: ['kinds', 'notes'] };
-    const a = await warehouse();
-    const b = await warehouse();
+    const a = await warehouses.open();
+    const b = await warehouses.open();
     const wal2json = new PostgresCdcSource({ ...base, slot: 'pgo_eq_wal2json', plugin: 'wal2json' });
     const pgoutput = new PostgresStreamCdcSource({ ...base, slot: 'pgo_eq_pgoutput', holdSlot: true });
     try {

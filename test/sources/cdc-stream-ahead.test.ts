@@ -6,16 +6,15 @@
  * change stops at its own batch, with every batch before it landed and confirmed and nothing after it written.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDuckDbEngine } from '../../src/engines/index.js';
 import type { Engine } from '../../src/engines/types.js';
 import { SchemaDriftError } from '../../src/sources/cdc/errors.js';
 import { PostgresStreamCdcSource } from '../../src/sources/cdc/postgres-stream-source.js';
 import { OLTP_TABLES } from '../../src/sources/oltp/migrate.js';
-import { EngineRawSink } from '../../src/sources/sinks/engine-sink.js';
+import { memoryWarehouses } from '../helpers/memory-warehouse.js';
 import { scratchDatabase, type ScratchDatabase } from '../helpers/postgres.js';
 
 let db: ScratchDatabase;
-const engines: Engine[] = [];
+const warehouses = memoryWarehouses();
 
 beforeAll(async () => {
   db = await scratchDatabase('inventory_db');
@@ -27,15 +26,9 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  for (const e of engines) await e.close();
+  await warehouses.closeAll();
   await db?.drop();
 });
-
-async function warehouse(): Promise<{ engine: Engine; sink: EngineRawSink }> {
-  const engine = await createDuckDbEngine({ type: 'duckdb', path: ':memory:', threads: 1 });
-  engines.push(engine);
-  return { engine, sink: new EngineRawSink(engine) };
-}
 
 /** `n` transactions of `size` purchase inserts each; returns the new purchase ids. */
 async function purchases(n: number, size: number, extra = ''): Promise<number[]> {
@@ -61,7 +54,7 @@ const landedIds = async (engine: Engine, op: string) =>
 
 describe('PostgresStreamCdcSource preparing the next batch during a write', () => {
   it('lands every change once when a confirmation fails and the same source polls on', async () => {
-    const { engine, sink } = await warehouse();
+    const { engine, sink } = await warehouses.open();
     let confirms = 0;
     const src = new PostgresStreamCdcSource({
       url: db.url,
@@ -103,7 +96,7 @@ describe('PostgresStreamCdcSource preparing the next batch during a write', () =
   });
 
   it('applies a column added mid-backlog, and stops at an incompatible change with everything before it landed', async () => {
-    const { engine, sink } = await warehouse();
+    const { engine, sink } = await warehouses.open();
     const src = new PostgresStreamCdcSource({
       url: db.url,
       database: 'inventory_db',

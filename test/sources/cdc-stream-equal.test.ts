@@ -6,31 +6,24 @@
  * confirmation in the middle of the drain; a pgoutput stream into a third.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDuckDbEngine } from '../../src/engines/index.js';
 import type { Engine } from '../../src/engines/types.js';
 import { PostgresCdcSource } from '../../src/sources/cdc/postgres-source.js';
 import { PostgresStreamCdcSource } from '../../src/sources/cdc/postgres-stream-source.js';
 import { OLTP_TABLES } from '../../src/sources/oltp/migrate.js';
-import { EngineRawSink } from '../../src/sources/sinks/engine-sink.js';
 import { eventually } from '../helpers/eventually.js';
+import { memoryWarehouses } from '../helpers/memory-warehouse.js';
 import { scratchDatabase, type ScratchDatabase } from '../helpers/postgres.js';
 
 let db: ScratchDatabase;
-const engines: Engine[] = [];
+const warehouses = memoryWarehouses();
 
 beforeAll(async () => {
   db = await scratchDatabase('inventory_db');
 });
 afterAll(async () => {
-  for (const e of engines) await e.close();
+  await warehouses.closeAll();
   await db?.drop();
 });
-
-async function warehouse(): Promise<{ engine: Engine; sink: EngineRawSink }> {
-  const engine = await createDuckDbEngine({ type: 'duckdb', path: ':memory:', threads: 1 });
-  engines.push(engine);
-  return { engine, sink: new EngineRawSink(engine) };
-}
 
 // Snapshot rows differ by design (each slot has its own consistent point); changes must be equal.
 const dump = async (engine: Engine, table: string) =>
@@ -39,9 +32,9 @@ const dump = async (engine: Engine, table: string) =>
 describe('PostgresStreamCdcSource equals PostgresCdcSource, pgoutput equals wal2json', () => {
   it('lands the same rows, across batches, buffered transactions and a crash before confirm', async () => {
     const base = { url: db.url, database: 'inventory_db', tables: OLTP_TABLES.inventory_db };
-    const a = await warehouse();
-    const b = await warehouse();
-    const c = await warehouse();
+    const a = await warehouses.open();
+    const b = await warehouses.open();
+    const c = await warehouses.open();
     const pgoutput = new PostgresStreamCdcSource({
       ...base,
       slot: 'cdcs_eq_pgoutput',
@@ -150,7 +143,7 @@ describe('PostgresStreamCdcSource equals PostgresCdcSource, pgoutput equals wal2
 
 describe('PostgresStreamCdcSource holding the slot between polls', () => {
   it('keeps one walsender across polls that come within holdSlot ms, and frees the slot after', async () => {
-    const { sink } = await warehouse();
+    const { sink } = await warehouses.open();
     const src = new PostgresStreamCdcSource({
       url: db.url,
       database: 'inventory_db',

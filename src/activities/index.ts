@@ -16,7 +16,12 @@ import { deliverAlert, effectiveRoutes, routesFor, sendAlert } from './alerts.js
 import { barrierStatus } from './barrier.js';
 import { classify } from './errors.js';
 import { cancellableHeartbeat, ingestSource } from './ingest.js';
-import { createLeaseActivities, leasedMaterializeStep, type StepLeaseOptions } from './lease.js';
+import {
+  createLeaseActivities,
+  leasedMaterializeStep,
+  waitingLeasedMaterializeStep,
+  type StepLeaseOptions,
+} from './lease.js';
 import { MemoryStepLeaseStore, type StepLeaseStore } from './lease-store.js';
 import type { LeaseActivities } from '../runtime/lease-types.js';
 import { materializeStep } from './materialize.js';
@@ -26,7 +31,7 @@ import { publishGroup } from './publish.js';
 import { rollbackGroup, runReadOnlyQuery } from './query.js';
 import { freshnessBreaches } from './freshness.js';
 import { tickRequest } from './tick.js';
-import type { TesseraActivities } from './types.js';
+import type { MaterializeStepInput, StepResult, TesseraActivities } from './types.js';
 
 export interface ActivityDeps {
   readonly definitions: Definitions;
@@ -145,12 +150,11 @@ export function createActivities(deps: ActivityDeps): TesseraActivities & LeaseA
   );
   const leases = deps.leases ?? new MemoryStepLeaseStore();
   const leaseOptions = deps.leaseOptions ?? {};
-  const leased = leasedMaterializeStep(
-    leases,
-    leaseOptions,
-    (input) => materializeStep({ ...common, ...stepDeps, loaders, heartbeat }, input),
-    deps.logger,
-  );
+  const build = (input: MaterializeStepInput): Promise<StepResult> =>
+    materializeStep({ ...common, ...stepDeps, loaders, heartbeat }, input);
+  const leased = leasedMaterializeStep(leases, leaseOptions, build, deps.logger);
+  // An ingest pass's restatement has no workflow to wait in: it waits on the lease inside the activity.
+  const restate = waitingLeasedMaterializeStep(leases, leaseOptions, build, deps.logger);
   return {
     materializeStep: classified((input) => whileBeating(() => leased(input))),
     ...createLeaseActivities(leases, leaseOptions, deps.logger),
@@ -161,8 +165,7 @@ export function createActivities(deps: ActivityDeps): TesseraActivities & LeaseA
           loaders: deps.loaders ?? {},
           lock: ingestLock,
           heartbeat: cancellableHeartbeat,
-          restate: (runId, step) =>
-            materializeStep({ ...common, ...stepDeps, loaders, heartbeat }, { runId, step, force: false }),
+          restate: (runId, step) => restate({ runId, step, force: false }),
         },
         input,
       ),

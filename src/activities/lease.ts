@@ -92,34 +92,84 @@ export function leasedMaterializeStep(
         details: [busy],
       });
     }
-    const { generation } = claim;
-    let lost = false;
-    const renew = setInterval(() => {
-      d.store.renew(key, holder, generation, d.ttlMs, d.nowMs()).then(
-        (held) => {
-          if (!held && !lost) {
-            lost = true;
-            d.logger?.warn(
-              { key, holder },
-              'step lease lost (expired and taken over): the step may build twice',
-            );
-          }
-        },
-        (err: unknown) => d.logger?.warn({ key, err: String(err) }, 'step lease not renewed'),
-      );
-    }, d.renewMs);
-    let result: StepResult | undefined;
-    try {
-      result = await build(input);
-      return result;
-    } finally {
-      clearInterval(renew);
-      // A failed release only delays waiters until the TTL: never fail a step that is built and recorded for it.
-      await d.store
-        .release(key, holder, generation, result)
-        .catch((err: unknown) => d.logger?.warn({ key, err: String(err) }, 'step lease not released'));
+    return holding(d, key, holder, claim.generation, () => build(input));
+  };
+}
+
+/**
+ * Like leasedMaterializeStep, but a lease held by another run is waited for instead of refused: for a caller with
+ * no workflow to wait in, an ingest pass restating a re-opened partition. It builds once it holds the lease even
+ * when the holder left a result, since the restatement is for content that changed after that build read it.
+ */
+export function waitingLeasedMaterializeStep(
+  store: StepLeaseStore,
+  opts: StepLeaseOptions,
+  build: (input: MaterializeStepInput) => Promise<StepResult>,
+  logger?: Logger,
+): (input: MaterializeStepInput) => Promise<StepResult> {
+  const d = resolve(store, opts, logger);
+  return async (input) => {
+    const key = stepLeaseKey(activityScope(), input.step.assetKey, input.step.partitionKey);
+    for (;;) {
+      const claim = await d.store.claim(key, input.runId, d.ttlMs, d.nowMs());
+      if (claim.claimed) return holding(d, key, input.runId, claim.generation, () => build(input));
+      d.logger?.info({ key, holder: claim.holder }, 'restatement waits for the run building this step');
+      await untilFreeOrExpired(d, key);
     }
   };
+}
+
+/** Builds under a claimed lease: renews it on a timer, releases it with the result (or none, on a throw). */
+async function holding(
+  d: Resolved,
+  key: string,
+  holder: string,
+  generation: number,
+  build: () => Promise<StepResult>,
+): Promise<StepResult> {
+  let lost = false;
+  const renew = setInterval(() => {
+    d.store.renew(key, holder, generation, d.ttlMs, d.nowMs()).then(
+      (held) => {
+        if (!held && !lost) {
+          lost = true;
+          d.logger?.warn(
+            { key, holder },
+            'step lease lost (expired and taken over): the step may build twice',
+          );
+        }
+      },
+      (err: unknown) => d.logger?.warn({ key, err: String(err) }, 'step lease not renewed'),
+    );
+  }, d.renewMs);
+  let result: StepResult | undefined;
+  try {
+    result = await build();
+    return result;
+  } finally {
+    clearInterval(renew);
+    // A failed release only delays waiters until the TTL: never fail a step that is built and recorded for it.
+    await d.store
+      .release(key, holder, generation, result)
+      .catch((err: unknown) => d.logger?.warn({ key, err: String(err) }, 'step lease not released'));
+  }
+}
+
+/**
+ * Reads the lease row until its state changes: no duration decides the outcome, only the holder's writes (or its
+ * expiry, which is the holder's silence). The wait between reads grows so a long step costs few reads.
+ */
+async function untilFreeOrExpired(d: Resolved, key: string): Promise<AwaitStepLeaseOutcome> {
+  for (let wait = d.pollMs; ; wait = Math.min(d.maxPollMs, wait * 2)) {
+    const row = await d.store.read(key);
+    if (!row) return { outcome: 'gone' };
+    if (row.holder === null) {
+      return { outcome: 'released', by: row.releasedBy ?? '', ...(row.result ? { result: row.result } : {}) };
+    }
+    if (row.expiresMs <= d.nowMs()) return { outcome: 'expired', holder: row.holder };
+    heartbeat();
+    await pause(wait);
+  }
 }
 
 /** A wait that ends early (throwing) when the activity is cancelled. */
@@ -154,23 +204,7 @@ export function createLeaseActivities(
 ): LeaseActivities {
   const d = resolve(store, opts, logger);
   return {
-    async awaitStepLease({ key }: AwaitStepLeaseInput): Promise<AwaitStepLeaseOutcome> {
-      // Reads the row until its state changes: no duration decides the outcome, only the holder's writes (or
-      // its expiry, which is the holder's silence). The wait grows so a long step costs few reads.
-      for (let wait = d.pollMs; ; wait = Math.min(d.maxPollMs, wait * 2)) {
-        const row = await d.store.read(key);
-        if (!row) return { outcome: 'gone' };
-        if (row.holder === null) {
-          return {
-            outcome: 'released',
-            by: row.releasedBy ?? '',
-            ...(row.result ? { result: row.result } : {}),
-          };
-        }
-        if (row.expiresMs <= d.nowMs()) return { outcome: 'expired', holder: row.holder };
-        heartbeat();
-        await pause(wait);
-      }
-    },
+    awaitStepLease: ({ key }: AwaitStepLeaseInput): Promise<AwaitStepLeaseOutcome> =>
+      untilFreeOrExpired(d, key),
   };
 }

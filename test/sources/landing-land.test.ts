@@ -11,9 +11,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
+import { MemoryStepLeaseStore } from '../../src/activities/lease-store.js';
 import { asset, defineDefinitions, hourly } from '../../src/dsl/index.js';
 import { createDuckDbEngine, type Engine } from '../../src/engines/index.js';
 import { MemoryLedger } from '../../src/ledger/index.js';
+import { stepLeaseKey } from '../../src/runtime/lease-types.js';
 import { landingLoaders } from '../../src/sources/landing/landing-loaders.js';
 import { encodeEnrichedEvent } from '../../src/sources/snowplow/index.js';
 import type { SourceLoader } from '../../src/sources/types.js';
@@ -269,6 +271,60 @@ describe('ingestSource activity', () => {
       landed: 0,
       restated: [],
     });
+  });
+
+  it('restates a re-opened partition only once the run building it has released its lease', async () => {
+    const ledger = new MemoryLedger();
+    const leases = new MemoryStepLeaseStore();
+    // The restatement's first read of the held lease is the fact that it is waiting (no duration is involved).
+    let waiting = (): void => undefined;
+    const seenWaiting = new Promise<void>((r) => (waiting = r));
+    const read = leases.read.bind(leases);
+    leases.read = (key) => {
+      waiting();
+      return read(key);
+    };
+    const acts = createActivities({
+      definitions,
+      engines: { duckdb: engine },
+      defaultEngine: 'duckdb',
+      ledger,
+      leases,
+      leaseOptions: { pollMs: 1, maxPollMs: 5 },
+      loaders,
+      alertRoutes: [],
+      latenessMs: 0,
+      logger: pino({ level: 'silent' }),
+    });
+    const ingest = acts.ingestSource;
+    if (!ingest) throw new Error('createActivities has no ingestSource');
+    await write('snowplow/2026-11-24T10.tsv', pageView('e1', '2026-11-24T10:05:00.000Z'));
+    await write('snowplow/2026-11-24T11.tsv', pageView('e2', '2026-11-24T11:30:00.000Z'));
+    await ingest({ source: 'snowplow', runId: 'ingest-1' });
+    const [step] = (
+      await acts.planRun({
+        selection: 'raw.snowplow_events',
+        range: { from: '2026-11-24T10', to: '2026-11-24T10' },
+      })
+    ).steps;
+    if (!step) throw new Error('no step planned for 10:00');
+    expect((await acts.materializeStep({ runId: 'run-1', step, force: false })).status).toBe('success');
+
+    // Another run is building 10:00 when late events re-open it.
+    const key = stepLeaseKey('', 'raw.snowplow_events', '2026-11-24T10');
+    const held = await leases.claim(key, 'run-2', 60_000, Date.now());
+    if (!held.claimed) throw new Error('run-2 did not get the lease');
+    await write('snowplow/2026-11-24T12.tsv', pageView('e3', '2026-11-24T10:20:00.000Z'));
+    const late = ingest({ source: 'snowplow', runId: 'ingest-1' });
+    await seenWaiting;
+    const byIngest = async () =>
+      (await ledger.history('raw.snowplow_events', '2026-11-24T10')).filter((h) => h.runId === 'ingest-1');
+    expect(await byIngest()).toEqual([]);
+
+    await leases.release(key, 'run-2', held.generation, undefined);
+    expect(await late).toMatchObject({ landed: 1, restated: ['raw.snowplow_events@2026-11-24T10'] });
+    expect(await byIngest()).toMatchObject([{ status: 'success', rowCount: 2 }]);
+    expect(await leases.read(key)).toMatchObject({ holder: null, releasedBy: 'ingest-1' });
   });
 
   it('fails non-retryably for a source without a loader', async () => {

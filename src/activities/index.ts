@@ -16,12 +16,7 @@ import { deliverAlert, effectiveRoutes, routesFor, sendAlert } from './alerts.js
 import { barrierStatus } from './barrier.js';
 import { classify } from './errors.js';
 import { cancellableHeartbeat, ingestSource } from './ingest.js';
-import {
-  createLeaseActivities,
-  leasedMaterializeStep,
-  waitingLeasedMaterializeStep,
-  type StepLeaseOptions,
-} from './lease.js';
+import { createLeaseActivities, leasedMaterializeStep, type StepLeaseOptions } from './lease.js';
 import { MemoryStepLeaseStore, type StepLeaseStore } from './lease-store.js';
 import type { LeaseActivities } from '../runtime/lease-types.js';
 import { materializeStep } from './materialize.js';
@@ -154,7 +149,7 @@ export function createActivities(deps: ActivityDeps): TesseraActivities & LeaseA
     materializeStep({ ...common, ...stepDeps, loaders, heartbeat }, input);
   const leased = leasedMaterializeStep(leases, leaseOptions, build, deps.logger);
   // An ingest pass's restatement has no workflow to wait in: it waits on the lease inside the activity.
-  const restate = waitingLeasedMaterializeStep(leases, leaseOptions, build, deps.logger);
+  const restate = leasedMaterializeStep(leases, leaseOptions, build, deps.logger, 'wait');
   return {
     materializeStep: classified((input) => whileBeating(() => leased(input))),
     ...createLeaseActivities(leases, leaseOptions, deps.logger),

@@ -63,23 +63,40 @@ function activityScope(): string {
   }
 }
 
+/** What a leased step does when another live run holds its lease. */
+export type WhenLeaseHeld =
+  /** Fail the attempt at once, non-retryable, with `StepLeaseBusy`: the workflow waits and takes that run's result. */
+  | 'refuse'
+  /**
+   * Wait for the lease inside the activity, then build: for a caller with no workflow to wait in, an ingest pass
+   * restating a re-opened partition. It builds even when the holder left a result, since the restatement is for
+   * content that changed after that build read it.
+   */
+  | 'wait';
+
 /**
- * Wraps materializeStep: claim, build (renewing), release with the result. A lease held by another live run fails
- * the attempt at once, non-retryable, with `StepLeaseBusy` (the workflow waits on the lease and takes that run's
- * result). An attempt that throws releases without a result, so whoever waits builds the step itself.
+ * Wraps materializeStep: claim, build (renewing), release with the result. An attempt that throws releases
+ * without a result, so whoever waits builds the step itself.
  */
 export function leasedMaterializeStep(
   store: StepLeaseStore,
   opts: StepLeaseOptions,
   build: (input: MaterializeStepInput) => Promise<StepResult>,
   logger?: Logger,
+  whenHeld: WhenLeaseHeld = 'refuse',
 ): (input: MaterializeStepInput) => Promise<StepResult> {
   const d = resolve(store, opts, logger);
   return async (input) => {
     const key = stepLeaseKey(activityScope(), input.step.assetKey, input.step.partitionKey);
     const holder = input.runId;
-    const claim = await d.store.claim(key, holder, d.ttlMs, d.nowMs());
-    if (!claim.claimed) {
+    for (;;) {
+      const claim = await d.store.claim(key, holder, d.ttlMs, d.nowMs());
+      if (claim.claimed) return holding(d, key, holder, claim.generation, () => build(input));
+      if (whenHeld === 'wait') {
+        d.logger?.info({ key, holder: claim.holder }, `${input.step.id} waits for the run building it`);
+        await untilFreeOrExpired(d, key);
+        continue;
+      }
       const busy: StepLeaseBusy = {
         key,
         holder: claim.holder,
@@ -91,30 +108,6 @@ export function leasedMaterializeStep(
         nonRetryable: true,
         details: [busy],
       });
-    }
-    return holding(d, key, holder, claim.generation, () => build(input));
-  };
-}
-
-/**
- * Like leasedMaterializeStep, but a lease held by another run is waited for instead of refused: for a caller with
- * no workflow to wait in, an ingest pass restating a re-opened partition. It builds once it holds the lease even
- * when the holder left a result, since the restatement is for content that changed after that build read it.
- */
-export function waitingLeasedMaterializeStep(
-  store: StepLeaseStore,
-  opts: StepLeaseOptions,
-  build: (input: MaterializeStepInput) => Promise<StepResult>,
-  logger?: Logger,
-): (input: MaterializeStepInput) => Promise<StepResult> {
-  const d = resolve(store, opts, logger);
-  return async (input) => {
-    const key = stepLeaseKey(activityScope(), input.step.assetKey, input.step.partitionKey);
-    for (;;) {
-      const claim = await d.store.claim(key, input.runId, d.ttlMs, d.nowMs());
-      if (claim.claimed) return holding(d, key, input.runId, claim.generation, () => build(input));
-      d.logger?.info({ key, holder: claim.holder }, 'restatement waits for the run building this step');
-      await untilFreeOrExpired(d, key);
     }
   };
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createActivities } from '../../src/activities/index.js';
+import { createActivities, type ActivityDeps } from '../../src/activities/index.js';
 import { MemoryStepLeaseStore } from '../../src/activities/lease-store.js';
 import { asset, defineDefinitions, hourly } from '../../src/dsl/index.js';
 import { createDuckDbEngine, type Engine } from '../../src/engines/index.js';
@@ -212,10 +212,8 @@ describe('ingestSource activity', () => {
     ],
   });
 
-  it('records the watermark and makes readers of re-opened hours stale (upstream_changed)', async () => {
-    const ledger = new MemoryLedger();
-    let ticks = 0;
-    const acts = createActivities({
+  const activities = (ledger: MemoryLedger, extra: Partial<ActivityDeps> = {}) =>
+    createActivities({
       definitions,
       engines: { duckdb: engine },
       defaultEngine: 'duckdb',
@@ -224,7 +222,14 @@ describe('ingestSource activity', () => {
       alertRoutes: [],
       latenessMs: 0,
       logger: pino({ level: 'silent' }),
-      // A clock that moves, so the ledger orders attempts.
+      ...extra,
+    });
+
+  it('records the watermark and makes readers of re-opened hours stale (upstream_changed)', async () => {
+    const ledger = new MemoryLedger();
+    let ticks = 0;
+    // A clock that moves, so the ledger orders attempts.
+    const acts = activities(ledger, {
       now: () => new Date(Date.UTC(2026, 10, 24, 14, 0, ticks++)).toISOString(),
     });
     const ingest = acts.ingestSource;
@@ -284,18 +289,7 @@ describe('ingestSource activity', () => {
       waiting();
       return read(key);
     };
-    const acts = createActivities({
-      definitions,
-      engines: { duckdb: engine },
-      defaultEngine: 'duckdb',
-      ledger,
-      leases,
-      leaseOptions: { pollMs: 1, maxPollMs: 5 },
-      loaders,
-      alertRoutes: [],
-      latenessMs: 0,
-      logger: pino({ level: 'silent' }),
-    });
+    const acts = activities(ledger, { leases, leaseOptions: { pollMs: 1, maxPollMs: 5 } });
     const ingest = acts.ingestSource;
     if (!ingest) throw new Error('createActivities has no ingestSource');
     await write('snowplow/2026-11-24T10.tsv', pageView('e1', '2026-11-24T10:05:00.000Z'));

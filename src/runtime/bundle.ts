@@ -1,12 +1,14 @@
 /**
  * The workflow bundle (webpack + swc through the SDK), built once per source state: cached in memory per
- * process and on disk under <repo>/.cache/workflow-bundle/<hash>.js, keyed by the content of every source
- * file under src/ and the SDK version. Bundling takes seconds; loading a cached bundle takes milliseconds.
+ * process and on disk under <repo>/.cache/workflow-bundle/<hash>.js, keyed by the content of the source files
+ * the workflows import (followed from src/workflows/index through relative imports), the lockfile and the SDK
+ * version, so an edit to an activity or an engine does not rebuild it. Bundling takes seconds; loading a cached
+ * bundle takes milliseconds.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, extname, join } from 'node:path';
+import { dirname, extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import type { WorkflowBundle, WorkflowBundlePath } from '@temporalio/worker';
@@ -23,22 +25,44 @@ function repoRoot(): string {
   return dir;
 }
 
-function sourceHash(): string {
-  const hash = createHash('sha256');
-  const sdk = createRequire(import.meta.url)('@temporalio/worker/package.json') as { version: string };
-  hash.update(`sdk ${sdk.version}\n`);
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
-      a.name.localeCompare(b.name),
-    )) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (/\.(ts|js|mjs|cjs|json)$/.test(entry.name))
-        hash.update(`${path}\n`).update(readFileSync(path));
+/** Relative module specifiers of a source file: static imports and re-exports, side-effect and dynamic imports. */
+const RELATIVE_IMPORT = /(?:\bfrom\s*|\bimport\s*\(?\s*)['"](\.{1,2}\/[^'"]+)['"]/g;
+
+/** The file a relative specifier names: sources import `./x.js`, which is `./x.ts` before compilation. */
+function resolveImport(from: string, specifier: string): string | undefined {
+  const path = join(dirname(from), specifier);
+  const candidates = [path, path.replace(/\.js$/, '.ts'), `${path}.ts`, join(path, 'index.ts')];
+  return candidates.find((c) => existsSync(c) && !statSync(c).isDirectory());
+}
+
+/** The files `entry` reaches through relative imports, itself included, in a stable order. */
+export function importedFiles(entry: string): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const m of readFileSync(file, 'utf8').matchAll(RELATIVE_IMPORT)) {
+      const next = m[1] ? resolveImport(file, m[1]) : undefined;
+      if (next) visit(next);
     }
   };
-  walk(srcDir);
+  visit(entry);
+  return [...seen].sort();
+}
+
+/** The bundle's cache key: the SDK version, the lockfile (packages the workflows import) and the workflow sources. */
+export function workflowSourceHash(entry: string, root: string, sdkVersion: string): string {
+  const hash = createHash('sha256').update(`sdk ${sdkVersion}\n`);
+  const lock = join(root, 'package-lock.json');
+  if (existsSync(lock)) hash.update(readFileSync(lock));
+  for (const file of importedFiles(entry))
+    hash.update(`${relative(root, file)}\n`).update(readFileSync(file));
   return hash.digest('hex').slice(0, 16);
+}
+
+function sourceHash(): string {
+  const sdk = createRequire(import.meta.url)('@temporalio/worker/package.json') as { version: string };
+  return workflowSourceHash(WORKFLOWS_PATH, repoRoot(), sdk.version);
 }
 
 type Bundle = WorkflowBundle | WorkflowBundlePath;

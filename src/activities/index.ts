@@ -15,6 +15,7 @@ import type { SourceLoader } from '../sources/types.js';
 import { deliverAlert, effectiveRoutes, routesFor, sendAlert } from './alerts.js';
 import { barrierStatus } from './barrier.js';
 import { classify } from './errors.js';
+import { heartbeat } from './heartbeat.js';
 import { cancellableHeartbeat, ingestSource } from './ingest.js';
 import { createLeaseActivities, leasedMaterializeStep, type StepLeaseOptions } from './lease.js';
 import { MemoryStepLeaseStore, type StepLeaseStore } from './lease-store.js';
@@ -51,15 +52,6 @@ export interface ActivityDeps {
    */
   readonly leases?: StepLeaseStore;
   readonly leaseOptions?: StepLeaseOptions;
-}
-
-/** Heartbeats when running inside an activity; a no-op when called directly (tests, CLI). */
-function heartbeat(): void {
-  try {
-    Context.current().heartbeat();
-  } catch {
-    // Not in an activity context.
-  }
 }
 
 /**

@@ -12,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { toPgPlaceholders } from '../ledger/postgres.js';
 import type { StepResult } from './types.js';
 
 export interface LeaseRow {
@@ -179,14 +180,10 @@ export async function openPostgresLeaseStore(url: string, schema: string): Promi
     throw err;
   }
   client.release();
-  const numbered = (sql: string): string => {
-    let n = 0;
-    return sql.replace(/\?/g, () => `$${++n}`);
-  };
   return new SqlStepLeaseStore({
     table,
-    all: async (sql, params) => (await pool.query<Row>(numbered(sql), [...params])).rows,
-    run: async (sql, params) => (await pool.query(numbered(sql), [...params])).rowCount ?? 0,
+    all: async (sql, params) => (await pool.query<Row>(toPgPlaceholders(sql), [...params])).rows,
+    run: async (sql, params) => (await pool.query(toPgPlaceholders(sql), [...params])).rowCount ?? 0,
     close: () => pool.end(),
   });
 }

@@ -1,11 +1,12 @@
 /**
- * Step leases, the activity side: `withStepLease` claims a step's lease before materializing it, renews it on a
- * timer while the step runs (a local activity cannot heartbeat, so the lease is its liveness), and releases it
+ * Step leases, the activity side: `leasedMaterializeStep` claims a step's lease before materializing it, renews it
+ * on a timer while the step runs (a local activity cannot heartbeat, so the lease is its liveness), and releases it
  * with the result; `awaitStepLease` is what a refused run waits on. The workflow side is src/workflows/lease.ts.
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
+import { heartbeat } from './heartbeat.js';
 import type { StepLeaseStore } from './lease-store.js';
 import {
   STEP_LEASE_BUSY_ERROR_TYPE,
@@ -179,14 +180,6 @@ async function pause(ms: number): Promise<void> {
     await (cancelled ? Promise.race([slept, cancelled]) : slept);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-function heartbeat(): void {
-  try {
-    Context.current().heartbeat();
-  } catch {
-    // Not in an activity.
   }
 }
 

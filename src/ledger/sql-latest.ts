@@ -13,7 +13,8 @@ import type { Dialect } from './sql-schema.js';
 import { HeadsByAsset } from './records.js';
 import type { MaterializationRecord, MaterializationStatus, PartitionHead } from './types.js';
 
-const NEWEST_FIRST = 'started_ms DESC, ended_ms DESC, run_id DESC';
+/** Attempts of one partition, newest first (the order `latest` means everywhere in the SQL stores). */
+export const NEWEST_FIRST = 'started_ms DESC, ended_ms DESC, run_id DESC';
 
 /** Columns of the latest attempt, named as in `materializations`. */
 const ATTEMPT = [

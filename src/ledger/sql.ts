@@ -15,7 +15,13 @@ import {
   parseWatermark,
   sameTables,
 } from './records.js';
-import { HeadsView, refreshLatestParams, refreshLatestStatement, viewStatement } from './sql-latest.js';
+import {
+  HeadsView,
+  NEWEST_FIRST,
+  refreshLatestParams,
+  refreshLatestStatement,
+  viewStatement,
+} from './sql-latest.js';
 import { toBackfill, toCheck, toMaterialization, toPublication, toWatermark } from './sql-rows.js';
 import { migrate, type SqlDriver, type SqlValue } from './sql-schema.js';
 import type {
@@ -32,7 +38,6 @@ import type {
 export * from './sql-schema.js';
 
 const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
-const NEWEST_FIRST = 'started_ms DESC, ended_ms DESC, run_id DESC';
 const VIEW_ASSETS_PER_STATEMENT = 10;
 
 /** The `Ledger` over any `SqlDriver`. Construct with `SqlLedger.open` (runs migrations). */

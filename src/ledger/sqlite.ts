@@ -37,29 +37,23 @@ type Bindable = string | number | null;
 const bindable = (params: readonly SqlValue[]): Bindable[] =>
   params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
 
+type Statement = Database.Statement<Bindable[]>;
+
 /** Wraps synchronous better-sqlite3 in the async `SqlDriver`; statements are prepared once and cached. */
 export class SqliteDriver implements SqlDriver {
   readonly dialect = sqliteDialect;
-  private readonly statements = new Map<string, Database.Statement<Bindable[]>>();
-  private readonly rawStatements = new Map<string, Database.Statement<Bindable[]>>();
+  /** Array-mode statements are cached apart: `raw` is a mode of the statement object. */
+  private readonly statements = { rows: new Map<string, Statement>(), raw: new Map<string, Statement>() };
 
   constructor(readonly db: Database.Database) {}
 
-  private prepare(sql: string): Database.Statement<Bindable[]> {
-    let stmt = this.statements.get(sql);
+  private prepare(sql: string, mode: 'rows' | 'raw' = 'rows'): Statement {
+    const cache = this.statements[mode];
+    let stmt = cache.get(sql);
     if (!stmt) {
       stmt = this.db.prepare<Bindable[]>(sql);
-      this.statements.set(sql, stmt);
-    }
-    return stmt;
-  }
-
-  /** Array-mode statements are cached apart: `raw` is a mode of the statement object. */
-  private prepareRaw(sql: string): Database.Statement<Bindable[]> {
-    let stmt = this.rawStatements.get(sql);
-    if (!stmt) {
-      stmt = this.db.prepare<Bindable[]>(sql).raw(true);
-      this.rawStatements.set(sql, stmt);
+      if (mode === 'raw') stmt.raw(true);
+      cache.set(sql, stmt);
     }
     return stmt;
   }
@@ -82,7 +76,7 @@ export class SqliteDriver implements SqlDriver {
 
   values(sql: string, params: readonly SqlValue[] = []): Promise<unknown[][]> {
     try {
-      return Promise.resolve(this.prepareRaw(sql).all(...bindable(params)) as unknown[][]);
+      return Promise.resolve(this.prepare(sql, 'raw').all(...bindable(params)) as unknown[][]);
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
@@ -122,14 +116,14 @@ export class SqliteDriver implements SqlDriver {
         .immediate();
     } finally {
       // DDL may invalidate cached statements' schema; start from a clean cache.
-      this.statements.clear();
-      this.rawStatements.clear();
+      this.statements.rows.clear();
+      this.statements.raw.clear();
     }
   }
 
   close(): Promise<void> {
-    this.statements.clear();
-    this.rawStatements.clear();
+    this.statements.rows.clear();
+    this.statements.raw.clear();
     if (this.db.open) this.db.close();
     return Promise.resolve();
   }

@@ -12,7 +12,8 @@
 #          TESSERA_PG_PORT, TESSERA_PG_BIN (server binaries: psql, pg_recvlogical, ...).
 # Environment:
 #   TESSERA_PG_PORT       TCP port on 127.0.0.1 (default 55432: the machine may run its own on 5432)
-#   TESSERA_STATE_DIR     state folder (default <repo>/.state); the cluster lives in <state>/postgres
+#   TESSERA_STATE_DIR     state folder (default <repo>/.state); the cluster lives in <state>/postgres (as root,
+#                         when user postgres cannot reach it: /var/tmp/tessera-postgres-<hash of the state folder>)
 #   TESSERA_PG_DATABASES  databases to create (default "tessera_test")
 #
 # Test-only settings: trust auth, fsync=off, loopback only. Never point this at real data.
@@ -36,6 +37,13 @@ PORT="${TESSERA_PG_PORT:-55432}"
 HOST=127.0.0.1
 STATE_DIR="$(tessera_state_dir)"
 PG_DIR="${STATE_DIR}/postgres"
+# As root the cluster runs as user postgres, which must reach its folder. A state folder below a private one
+# (`mktemp -d` makes 0700 folders) is out of its reach: the cluster then lives in /var/tmp, in a folder named
+# after the state folder, so each checkout still has a cluster of its own and finds it again.
+nearest_existing() { local d="$1"; while [[ ! -e "${d}" ]]; do d="$(dirname "${d}")"; done; echo "${d}"; }
+if [[ "$(id -u)" == 0 ]] && ! runuser -u postgres -- test -x "$(nearest_existing "${STATE_DIR}")" 2>/dev/null; then
+  PG_DIR="/var/tmp/tessera-postgres-$(printf '%s' "${STATE_DIR}" | sha256sum | cut -c1-16)"
+fi
 DATA="${PG_DIR}/data"
 LOG_FILE="${PG_DIR}/postgres.log"
 DATABASES="${TESSERA_PG_DATABASES:-tessera_test}"
@@ -68,7 +76,7 @@ prepare_dirs() {
   if [[ "$(id -u)" == 0 ]]; then
     chown postgres:postgres "${PG_DIR}" "${sock}"
     if ! runuser -u postgres -- test -w "${PG_DIR}"; then
-      log "user postgres cannot reach ${PG_DIR} (a parent folder is not world-searchable); set TESSERA_STATE_DIR elsewhere"
+      log "user postgres cannot write ${PG_DIR}; set TESSERA_STATE_DIR elsewhere"
       exit 1
     fi
   fi
